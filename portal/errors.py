@@ -1,0 +1,157 @@
+"""Domain errors with stable machine codes and bilingual messages, and the one API handler.
+
+Every API error body has the same shape::
+
+    {"code": "otp_expired", "message": "验证码已过期，请重新获取", "details": {}}
+
+The message language follows the request (``Accept-Language``, zh-hans by default).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import translation
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A message parameter that itself has a zh-hans and an English form."""
+
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.zh
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: str
+    status: int
+    zh: str
+    en: str
+
+
+CATALOGUE: dict[str, ErrorSpec] = {}
+
+
+def define(code: str, status: int, zh: str, en: str) -> str:
+    """Register an error code once; returns the code so modules can keep it as a constant."""
+    existing = CATALOGUE.get(code)
+    if existing is not None and (existing.status, existing.zh, existing.en) != (status, zh, en):
+        raise ValueError(f"error code {code!r} defined twice with different texts")
+    CATALOGUE[code] = ErrorSpec(code, status, zh, en)
+    return code
+
+
+def localized_message(code: str, params: dict[str, Any] | None = None, language: str | None = None) -> str:
+    spec = CATALOGUE[code]
+    language = language or translation.get_language() or "zh-hans"
+    english = language.startswith("en")
+    template = spec.en if english else spec.zh
+    values = {
+        k: ((v.en if english else v.zh) if isinstance(v, Bilingual) else v) for k, v in (params or {}).items()
+    }
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+class DomainError(Exception):
+    """A refusal the user can act on. ``code`` must be registered with :func:`define`."""
+
+    def __init__(self, code: str, *, details: dict[str, Any] | None = None, **params: Any) -> None:
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown error code {code!r}")
+        self.code = code
+        self.details = details or {}
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def status(self) -> int:
+        return CATALOGUE[self.code].status
+
+    def message(self, language: str | None = None) -> str:
+        return localized_message(self.code, self.params, language)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message('en')}"
+
+
+# Generic codes used by the handler itself.
+INVALID_INPUT = define("invalid_input", 400, "提交的信息有误，请检查后重试", "Some fields are invalid; check them and try again")
+MALFORMED_REQUEST = define("malformed_request", 400, "请求格式不正确", "The request body could not be read")
+NOT_AUTHENTICATED = define("not_authenticated", 401, "请先登录", "Sign in first")
+AUTHENTICATION_FAILED = define("authentication_failed", 401, "身份验证失败", "Authentication failed")
+FORBIDDEN = define("forbidden", 403, "无权执行此操作", "You are not allowed to do this")
+NOT_FOUND = define("not_found", 404, "未找到所请求的内容", "Not found")
+METHOD_NOT_ALLOWED = define("method_not_allowed", 405, "不支持该请求方法", "This method is not allowed here")
+NOT_ACCEPTABLE = define("not_acceptable", 406, "无法提供所请求的格式", "The requested format is not available")
+UNSUPPORTED_MEDIA_TYPE = define("unsupported_media_type", 415, "不支持该内容类型", "This content type is not supported")
+RATE_LIMITED = define("rate_limited", 429, "操作过于频繁，请在 {wait} 秒后重试", "Too many requests; try again in {wait} seconds")
+SERVER_ERROR = define("server_error", 500, "系统繁忙，请稍后重试", "Something went wrong on our side; try again later")
+
+_DRF_CODES: list[tuple[type[drf.APIException], str]] = [
+    (drf.ValidationError, INVALID_INPUT),
+    (drf.ParseError, MALFORMED_REQUEST),
+    (drf.NotAuthenticated, NOT_AUTHENTICATED),
+    (drf.AuthenticationFailed, AUTHENTICATION_FAILED),
+    (drf.PermissionDenied, FORBIDDEN),
+    (drf.NotFound, NOT_FOUND),
+    (drf.MethodNotAllowed, METHOD_NOT_ALLOWED),
+    (drf.NotAcceptable, NOT_ACCEPTABLE),
+    (drf.UnsupportedMediaType, UNSUPPORTED_MEDIA_TYPE),
+    (drf.Throttled, RATE_LIMITED),
+]
+
+
+def error_body(code: str, *, details: dict[str, Any] | None = None, message: str | None = None, **params: Any) -> dict[str, Any]:
+    return {"code": code, "message": message or localized_message(code, params), "details": details or {}}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every error in the one shape, in the request's language."""
+    wrapped = getattr(exc, "domain_error", None)  # domain errors raised inside DRF's authentication
+    if isinstance(wrapped, DomainError):
+        exc = wrapped
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, details=exc.details, message=exc.message()), status=exc.status)
+    from rest_framework.views import exception_handler as drf_exception_handler  # DRF imports this module
+
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django logs it and returns a 500 (see server_error below)
+    assert isinstance(exc, drf.APIException)
+    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), INVALID_INPUT)
+    details: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    if isinstance(exc, drf.ValidationError):
+        details = {"fields": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}}
+    elif isinstance(exc, drf.Throttled):
+        params["wait"] = int(exc.wait or 1)
+        details = {"retry_after": params["wait"]}
+    response.data = error_body(code, details=details, **params)
+    return response
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(NOT_FOUND), status=404, json_dumps_params={"ensure_ascii": False})
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body(SERVER_ERROR), status=500, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,43 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "region", "balance", "allow_negative"]
+    list_filter = ["kind", "region"]
+    search_fields = ["code"]
+
+
+class EntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["account", "amount", "balance_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "reference", "memo", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "idempotency_key"]
+    inlines = [EntryInline]

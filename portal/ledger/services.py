@@ -1,0 +1,180 @@
+"""Posting to the ledger. Every money movement in the project goes through :func:`ledger_post`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from portal.errors import DomainError, define
+from portal.institutions.models import Institution, Region
+from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from portal.people.models import Person
+
+INSUFFICIENT_BALANCE = define(
+    "insufficient_balance", 409, "账户余额不足", "The account balance is not enough for this payment"
+)
+LEDGER_UNBALANCED = define(
+    "ledger_unbalanced", 400, "记账分录借贷不平", "The ledger legs do not sum to zero"
+)
+IDEMPOTENCY_CONFLICT = define(
+    "idempotency_conflict",
+    409,
+    "该幂等键已用于另一笔不同的请求",
+    "This idempotency key was already used for a different request",
+)
+ALREADY_REVERSED = define("already_reversed", 409, "该笔交易已冲正", "This transaction has already been reversed")
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: int
+    amount: int  # fen: + credit, - debit
+
+
+def _fingerprint(kind: str, legs: Sequence[Leg], reference: str, reverses_id: int | None) -> str:
+    payload = {
+        "kind": kind,
+        "legs": sorted([leg.account_id, leg.amount] for leg in legs),
+        "reference": reference,
+        "reverses": reverses_id,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _validate(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise DomainError(LEDGER_UNBALANCED, details={"reason": "at least two legs"})
+    for leg in legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount == 0:
+            raise DomainError(LEDGER_UNBALANCED, details={"reason": "amounts are non-zero integer fen"})
+    if sum(leg.amount for leg in legs) != 0:
+        raise DomainError(LEDGER_UNBALANCED, details={"reason": "legs must sum to zero"})
+
+
+def ledger_post(
+    *,
+    kind: str,
+    legs: Sequence[Leg],
+    memo: str = "",
+    reference: str = "",
+    idempotency_key: str | None = None,
+    reverses: LedgerTransaction | None = None,
+) -> LedgerTransaction:
+    """Post one balanced transaction, atomically.
+
+    Accounts are locked in id order (no deadlocks between posters); a debit that would take a
+    non-negative account below zero raises ``insufficient_balance`` and nothing is written.
+    With an ``idempotency_key`` a retry returns the first transaction; the same key with
+    different legs raises ``idempotency_conflict``.
+    """
+    _validate(legs)
+    fingerprint = _fingerprint(kind, legs, reference, reverses.pk if reverses else None)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                txn = LedgerTransaction.objects.create(
+                    kind=kind,
+                    memo=memo[:200],
+                    reference=reference,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    reverses=reverses,
+                )
+        except IntegrityError:
+            if idempotency_key is not None:
+                first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+                if first is not None:
+                    if first.fingerprint != fingerprint:
+                        raise DomainError(IDEMPOTENCY_CONFLICT) from None
+                    return first
+            if reverses is not None and LedgerTransaction.objects.filter(reverses=reverses).exists():
+                raise DomainError(ALREADY_REVERSED) from None
+            raise
+
+        by_account: dict[int, list[Leg]] = {}
+        for leg in legs:
+            by_account.setdefault(leg.account_id, []).append(leg)
+        accounts = list(LedgerAccount.objects.select_for_update().filter(pk__in=by_account).order_by("pk"))
+        if len(accounts) != len(by_account):
+            raise DomainError(LEDGER_UNBALANCED, details={"reason": "unknown account"})
+        entries = []
+        for account in accounts:
+            running = account.balance
+            for leg in by_account[account.pk]:
+                running += leg.amount
+                entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=running))
+            if running < 0 and not account.allow_negative:
+                raise DomainError(
+                    INSUFFICIENT_BALANCE,
+                    details={"account": account.code, "balance": account.balance, "needed": account.balance - running},
+                )
+            if running != account.balance:
+                LedgerAccount.objects.filter(pk=account.pk).update(balance=running)
+                account.balance = running
+        LedgerEntry.objects.bulk_create(entries)
+    return txn
+
+
+def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str | None = None) -> LedgerTransaction:
+    """Post the exact opposite of a transaction (冲正). A transaction is reversed at most once."""
+    original = LedgerTransaction.objects.get(pk=transaction_id)
+    legs = [Leg(e.account_id, -e.amount) for e in original.entries.all()]
+    return ledger_post(
+        kind=LedgerTransaction.Kind.REVERSAL,
+        legs=legs,
+        memo=memo or f"reversal of #{original.pk}",
+        reference=original.reference,
+        idempotency_key=idempotency_key,
+        reverses=original,
+    )
+
+
+# --- Accounts -----------------------------------------------------------------------------
+
+def personal_account_open(*, person: Person) -> LedgerAccount:
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=f"personal:{person.pk}",
+        defaults={"kind": LedgerAccount.Kind.PERSONAL, "person": person, "region_id": person.region_id},
+    )
+    return account
+
+
+def region_account(*, region: Region, kind: str) -> LedgerAccount:
+    """The region's fund, allocation or cash-clearing account (created on first use)."""
+    if kind not in (LedgerAccount.Kind.FUND, LedgerAccount.Kind.ALLOCATION, LedgerAccount.Kind.CASH_CLEARING):
+        raise ValueError(f"not a region account kind: {kind}")
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=f"{kind}:{region.code}", defaults={"kind": kind, "region": region, "allow_negative": True}
+    )
+    return account
+
+
+def institution_account(*, institution: Institution) -> LedgerAccount:
+    account, _ = LedgerAccount.objects.get_or_create(
+        code=f"institution:{institution.code}",
+        defaults={
+            "kind": LedgerAccount.Kind.INSTITUTION,
+            "institution": institution,
+            "region_id": institution.region_id,
+        },
+    )
+    return account
+
+
+def personal_account_allocate(
+    *, person: Person, amount_fen: int, reference: str, idempotency_key: str | None = None
+) -> LedgerTransaction:
+    """Credit a personal account from the region's allocations (个人账户划入)."""
+    account = personal_account_open(person=person)
+    source = region_account(region=person.region, kind=LedgerAccount.Kind.ALLOCATION)
+    return ledger_post(
+        kind=LedgerTransaction.Kind.ALLOCATION,
+        legs=[Leg(source.pk, -amount_fen), Leg(account.pk, amount_fen)],
+        memo="personal account allocation",
+        reference=reference,
+        idempotency_key=idempotency_key,
+    )

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from portal.ledger.models import LedgerEntry
+from portal.money import fen_to_yuan
+
+
+class MoneySerializer(serializers.Serializer):
+    fen = serializers.IntegerField()
+    yuan = serializers.CharField()
+
+
+class AccountSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    balance = MoneySerializer()
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number_masked = serializers.CharField()
+    phone_masked = serializers.CharField()
+    gender = serializers.CharField()
+    birth_date = serializers.DateField()
+    region = serializers.DictField()
+    insurance_type = serializers.CharField()
+    insurance_type_label = serializers.CharField()
+    assistance_group = serializers.CharField()
+    insured = serializers.BooleanField()
+    contribution_paid_this_year = serializers.BooleanField()
+    personal_account = AccountSummarySerializer(allow_null=True)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = serializers.SerializerMethodField()
+    balance_after = serializers.SerializerMethodField()
+    kind = serializers.CharField(source="transaction.kind")
+    memo = serializers.CharField(source="transaction.memo")
+    reference = serializers.CharField(source="transaction.reference")
+    at = serializers.DateTimeField(source="transaction.created_at")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "at", "kind", "memo", "reference", "amount", "balance_after"]
+
+    def get_amount(self, entry: LedgerEntry) -> dict[str, Any]:
+        return {"fen": entry.amount, "yuan": fen_to_yuan(entry.amount)}
+
+    def get_balance_after(self, entry: LedgerEntry) -> dict[str, Any]:
+        return {"fen": entry.balance_after, "yuan": fen_to_yuan(entry.balance_after)}

@@ -1,0 +1,235 @@
+"""Settings for the medical-insurance e-voucher portal.
+
+One module for every environment. Values come from the environment through the strict
+readers in ``portal.env``. ``PORTAL_MODE=embedded`` (the default) runs on SQLite, a
+local-memory cache and eager Celery tasks with clearly-marked development secrets;
+``PORTAL_MODE=production`` refuses to start without its secrets, a database and Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PORTAL_MODE = env_choice("PORTAL_MODE", "embedded", ("embedded", "production"))
+EMBEDDED = PORTAL_MODE == "embedded"
+
+# Development-only secrets: used in embedded mode, never in production.
+_DEV_SECRET_KEY = "embedded-mode-only-" + "x" * 50
+# 32-byte AES keys and an HMAC key, base64url; published here on purpose (embedded mode only).
+_DEV_IDENTITY_KEYS = "dev1:ZW1iZWRkZWQtbW9kZS1pZGVudGl0eS1rZXktMDAwMDE="
+_DEV_INDEX_KEY = "ZW1iZWRkZWQtbW9kZS1ibGluZC1pbmRleC1rZXktMDAwMDE="
+
+if EMBEDDED:
+    SECRET_KEY = env_str("SECRET_KEY") or _DEV_SECRET_KEY
+    IDENTITY_ENCRYPTION_KEYS = env_str("IDENTITY_ENCRYPTION_KEYS") or _DEV_IDENTITY_KEYS
+    IDENTITY_INDEX_KEY = env_str("IDENTITY_INDEX_KEY") or _DEV_INDEX_KEY
+else:
+    SECRET_KEY = env_required("SECRET_KEY")
+    IDENTITY_ENCRYPTION_KEYS = env_required("IDENTITY_ENCRYPTION_KEYS")
+    IDENTITY_INDEX_KEY = env_required("IDENTITY_INDEX_KEY")
+    if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
+    if IDENTITY_ENCRYPTION_KEYS == _DEV_IDENTITY_KEYS or IDENTITY_INDEX_KEY == _DEV_INDEX_KEY:
+        raise ImproperlyConfigured("Production must not use the embedded-mode identity keys.")
+
+DEBUG = env_bool("DEBUG", EMBEDDED)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if EMBEDDED else [])
+if not EMBEDDED and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required in production.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "portal.institutions",
+    "portal.people",
+    "portal.ledger",
+    "portal.audit",
+    "portal.signin",
+    "vouchers",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+AUTH_USER_MODEL = "people.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL is None and not EMBEDDED:
+    raise ImproperlyConfigured("DATABASE_URL is required in production (PostgreSQL).")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite: wait for a writer instead of failing at once; no persistent connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Celery -------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL is None and not EMBEDDED:
+    raise ImproperlyConfigured("REDIS_URL is required in production (cache and Celery broker).")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal") or "portal",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL is None)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 90
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_IMPORTS = ["portal.tasks"]
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-sign-in-codes": {
+        "task": "portal.signin.tasks.purge_expired_challenges",
+        "schedule": crontab(minute="*/15"),
+    },
+}
+
+# --- Auth and sessions ------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 7 * 24 * 3600, minimum=300)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Resident sign-in with a one-time SMS code.
+SMS_BACKEND = env_str("SMS_BACKEND", "portal.signin.sms.ConsoleSmsBackend" if EMBEDDED else None)
+if SMS_BACKEND is None:
+    raise ImproperlyConfigured("SMS_BACKEND is required in production.")
+SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL")
+SMS_WEBHOOK_SECRET = env_str("SMS_WEBHOOK_SECRET")
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300, minimum=60, maximum=900)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5, minimum=1, maximum=10)
+OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60, minimum=0)
+OTP_MAX_PER_PHONE_PER_DAY = env_int("OTP_MAX_PER_PHONE_PER_DAY", 10, minimum=1)
+RESIDENT_TOKEN_TTL_SECONDS = env_int("RESIDENT_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=300)
+
+# Institution terminals: signed requests.
+TERMINAL_SIGNATURE_MAX_AGE_SECONDS = env_int("TERMINAL_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=30)
+
+# --- DRF and OpenAPI --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.signin.authentication.TerminalSignatureAuthentication",
+        "portal.signin.authentication.ResidentTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "otp_request": env_str("THROTTLE_OTP_REQUEST", "20/hour"),
+        "otp_verify": env_str("THROTTLE_OTP_VERIFY", "60/hour"),
+    },
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Medical-insurance e-voucher portal API",
+    "DESCRIPTION": "医保电子凭证与居民服务平台: residents, institution terminals and staff.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- Internationalisation ---------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files ----------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")) or BASE_DIR / "media")
+
+# --- Security (production) --------------------------------------------------------------
+if not EMBEDDED:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env_bool("TRUST_X_FORWARDED_PROTO", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging ----------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

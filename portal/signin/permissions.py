@@ -1,0 +1,50 @@
+"""Who may call what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from portal.errors import DomainError, define
+from portal.institutions.models import Terminal
+from portal.people.models import User
+
+NOT_A_RESIDENT = define("not_a_resident", 403, "仅参保人本人可使用此功能", "Only a signed-in insured resident can do this")
+NOT_A_TERMINAL = define("not_a_terminal", 403, "仅定点机构终端可调用此接口", "Only a designated institution's terminal can call this")
+INSTITUTION_MISMATCH = define(
+    "institution_mismatch", 403, "终端只能代表其所属机构办理业务", "A terminal can act only for its own institution"
+)
+
+
+def request_terminal(request: Request) -> Terminal | None:
+    return request.auth if isinstance(request.auth, Terminal) else None
+
+
+class IsResident(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if isinstance(user, User) and hasattr(user, "person") and user.person is not None:
+            return True
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False  # DRF answers 401 not_authenticated
+        raise DomainError(NOT_A_RESIDENT)
+
+
+class IsTerminal(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request_terminal(request) is not None:
+            return True
+        if request.user is None or not getattr(request.user, "is_authenticated", False):
+            return False
+        raise DomainError(NOT_A_TERMINAL)
+
+
+def require_own_institution(request: Request, institution_id: int) -> Terminal:
+    terminal = request_terminal(request)
+    if terminal is None:
+        raise DomainError(NOT_A_TERMINAL)
+    if terminal.institution_id != institution_id:
+        raise DomainError(INSTITUTION_MISMATCH)
+    return terminal

@@ -1,0 +1,125 @@
+"""Resident sign-in with one-time SMS codes, and app tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from portal.errors import DomainError, define
+from portal.people.models import Person, User, mobile_phone
+from portal.people.services import person_user
+from portal.signin.models import OtpChallenge, ResidentToken
+from portal.signin.sms import get_backend
+
+PHONE_INVALID = define("phone_invalid", 400, "手机号码格式不正确", "The phone number is not a valid mainland mobile number")
+OTP_TOO_SOON = define(
+    "otp_too_soon", 429, "验证码已发送，请 {wait} 秒后再试", "A code was just sent; try again in {wait} seconds"
+)
+OTP_DAILY_LIMIT = define(
+    "otp_daily_limit", 429, "今日获取验证码次数已达上限，请明天再试", "Too many codes today for this number; try tomorrow"
+)
+OTP_INVALID = define(
+    "otp_invalid", 400, "验证码不正确，还可尝试 {remaining} 次", "The code is wrong; {remaining} attempts left"
+)
+OTP_EXPIRED = define("otp_expired", 400, "验证码已过期，请重新获取", "The code has expired; request a new one")
+OTP_LOCKED = define(
+    "otp_locked", 429, "验证码错误次数过多，请重新获取", "Too many wrong codes; request a new one"
+)
+TOKEN_PREFIX = "rt_"
+
+
+def _code_hash(challenge_salt: str, code: str) -> str:
+    return salted_hmac("portal.signin.otp", f"{challenge_salt}:{code}").hexdigest()
+
+
+def _check_phone(phone: str) -> str:
+    phone = phone.strip()
+    try:
+        mobile_phone(phone)
+    except Exception:
+        raise DomainError(PHONE_INVALID) from None
+    return phone
+
+
+def otp_request(*, phone: str, client_ip: str | None = None) -> OtpChallenge:
+    """Send a sign-in code. The answer is the same whether or not the phone is registered."""
+    phone = _check_phone(phone)
+    now = timezone.now()
+    lock_key = "otp-resend:" + hashlib.sha256(phone.encode()).hexdigest()
+    if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, 1, timeout=settings.OTP_RESEND_SECONDS):
+        raise DomainError(OTP_TOO_SOON, wait=settings.OTP_RESEND_SECONDS, details={"retry_after": settings.OTP_RESEND_SECONDS})
+    sent_today = OtpChallenge.objects.filter(phone=phone, created_at__gte=now - timedelta(days=1)).count()
+    if sent_today >= settings.OTP_MAX_PER_PHONE_PER_DAY:
+        raise DomainError(OTP_DAILY_LIMIT)
+    person = Person.objects.filter(phone=phone, insured=True).first()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    salt = secrets.token_hex(8)
+    challenge = OtpChallenge.objects.create(
+        phone=phone,
+        person=person,
+        code_hash=f"{salt}${_code_hash(salt, code)}",
+        expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        client_ip=client_ip,
+    )
+    if person is not None:
+        get_backend().send_code(phone=phone, code=code, ttl_minutes=settings.OTP_TTL_SECONDS // 60)
+    return challenge
+
+
+def otp_verify(*, phone: str, code: str) -> Person:
+    """Check a code; on success it is consumed and the person returned."""
+    phone = _check_phone(phone)
+    now = timezone.now()
+    challenge = OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True).order_by("-id").first()
+    if challenge is None:
+        raise DomainError(OTP_EXPIRED)
+    if challenge.expires_at <= now:
+        raise DomainError(OTP_EXPIRED)
+    # Count the attempt first (compare-and-set), so parallel guesses cannot exceed the limit.
+    counted = OtpChallenge.objects.filter(
+        pk=challenge.pk, attempts__lt=settings.OTP_MAX_ATTEMPTS, consumed_at__isnull=True
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
+        raise DomainError(OTP_LOCKED)
+    salt, _, expected = challenge.code_hash.partition("$")
+    code = code.strip()
+    if not (code.isdigit() and constant_time_compare(_code_hash(salt, code), expected)) or challenge.person_id is None:
+        remaining = max(settings.OTP_MAX_ATTEMPTS - challenge.attempts - 1, 0)
+        if remaining == 0:
+            raise DomainError(OTP_LOCKED)
+        raise DomainError(OTP_INVALID, remaining=remaining, details={"remaining_attempts": remaining})
+    if not OtpChallenge.objects.filter(pk=challenge.pk, consumed_at__isnull=True).update(consumed_at=now):
+        raise DomainError(OTP_EXPIRED)
+    person = Person.objects.select_related("region").get(pk=challenge.person_id)
+    person_user(person=person)
+    return person
+
+
+def otp_purge_expired(*, older_than: timedelta = timedelta(days=2)) -> int:
+    deleted, _ = OtpChallenge.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_issue(*, user: User) -> tuple[str, ResidentToken]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ResidentToken.objects.create(
+        user=user,
+        key_hash=token_hash(raw),
+        expires_at=timezone.now() + timedelta(seconds=settings.RESIDENT_TOKEN_TTL_SECONDS),
+    )
+    return raw, token
+
+
+def token_revoke(*, token_id: int) -> None:
+    ResidentToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,73 @@
+"""Resident sign-in endpoints."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from portal.signin import serializers as s
+from portal.signin.models import ResidentToken
+from portal.signin.services import otp_request, otp_verify, token_issue, token_revoke
+
+
+class OtpRequestThrottle(AnonRateThrottle):
+    scope = "otp_request"
+
+
+class OtpVerifyThrottle(AnonRateThrottle):
+    scope = "otp_verify"
+
+
+class SmsCodeView(APIView):
+    """Send a one-time sign-in code by SMS (the same answer whether or not the phone is registered)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OtpRequestThrottle]
+
+    @extend_schema(request=s.SmsCodeRequestSerializer, responses={202: s.SmsCodeSentSerializer}, tags=["sign-in"])
+    def post(self, request: Request) -> Response:
+        data = s.SmsCodeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        otp_request(phone=data.validated_data["phone"], client_ip=request.META.get("REMOTE_ADDR"))
+        body = {"sent": True, "expires_in": settings.OTP_TTL_SECONDS, "resend_after": settings.OTP_RESEND_SECONDS}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class LoginView(APIView):
+    """Sign in with phone + code: a session cookie for the web, or a bearer token for the app."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OtpVerifyThrottle]
+
+    @extend_schema(request=s.LoginSerializer, responses={200: s.LoginResultSerializer}, tags=["sign-in"])
+    def post(self, request: Request) -> Response:
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = otp_verify(phone=data.validated_data["phone"], code=data.validated_data["code"])
+        assert person.user is not None
+        if data.validated_data["client"] == "app":
+            raw, token = token_issue(user=person.user)
+            return Response({"client": "app", "token": raw, "expires_at": token.expires_at})
+        login(request._request, person.user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response({"client": "web"})
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, tags=["sign-in"])
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ResidentToken):
+            token_revoke(token_id=request.auth.pk)
+        else:
+            logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
