@@ -32,7 +32,7 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
 
 
 def env_str(
-    name: str, default: str | None | _Required = None, *, environ: Mapping[str, str] | None = None
+    name: str, default: str | _Required | None = None, *, environ: Mapping[str, str] | None = None
 ) -> str | None:
     value = _raw(name, environ)
     if value is not None:
@@ -58,8 +58,7 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
     if lowered in _FALSE:
         return False
     raise ImproperlyConfigured(
-        f"Environment variable {name}={value!r} is not a boolean; use one of "
-        f"{sorted(_TRUE | _FALSE)}."
+        f"Environment variable {name}={value!r} is not a boolean; use one of {sorted(_TRUE | _FALSE)}."
     )
 
 
@@ -92,12 +91,8 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_choice(
-    name: str, default: str, choices: tuple[str, ...], *, environ: Mapping[str, str] | None = None
-) -> str:
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, environ: Mapping[str, str] | None = None) -> str:
     value = _raw(name, environ) or default
     if value not in choices:
-        raise ImproperlyConfigured(
-            f"Environment variable {name}={value!r} must be one of {', '.join(choices)}."
-        )
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} must be one of {', '.join(choices)}.")
     return value

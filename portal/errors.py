@@ -58,9 +58,7 @@ def localized_message(code: str, params: dict[str, Any] | None = None, language:
     language = language or translation.get_language() or "zh-hans"
     english = language.startswith("en")
     template = spec.en if english else spec.zh
-    values = {
-        k: ((v.en if english else v.zh) if isinstance(v, Bilingual) else v) for k, v in (params or {}).items()
-    }
+    values = {k: ((v.en if english else v.zh) if isinstance(v, Bilingual) else v) for k, v in (params or {}).items()}
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
@@ -70,7 +68,7 @@ def localized_message(code: str, params: dict[str, Any] | None = None, language:
 class DomainError(Exception):
     """A refusal the user can act on. ``code`` must be registered with :func:`define`."""
 
-    def __init__(self, code: str, *, details: dict[str, Any] | None = None, **params: Any) -> None:
+    def __init__(self, code: str, /, *, details: dict[str, Any] | None = None, **params: Any) -> None:
         if code not in CATALOGUE:
             raise ValueError(f"unknown error code {code!r}")
         self.code = code
@@ -90,7 +88,9 @@ class DomainError(Exception):
 
 
 # Generic codes used by the handler itself.
-INVALID_INPUT = define("invalid_input", 400, "提交的信息有误，请检查后重试", "Some fields are invalid; check them and try again")
+INVALID_INPUT = define(
+    "invalid_input", 400, "提交的信息有误，请检查后重试", "Some fields are invalid; check them and try again"
+)
 MALFORMED_REQUEST = define("malformed_request", 400, "请求格式不正确", "The request body could not be read")
 NOT_AUTHENTICATED = define("not_authenticated", 401, "请先登录", "Sign in first")
 AUTHENTICATION_FAILED = define("authentication_failed", 401, "身份验证失败", "Authentication failed")
@@ -99,7 +99,9 @@ NOT_FOUND = define("not_found", 404, "未找到所请求的内容", "Not found")
 METHOD_NOT_ALLOWED = define("method_not_allowed", 405, "不支持该请求方法", "This method is not allowed here")
 NOT_ACCEPTABLE = define("not_acceptable", 406, "无法提供所请求的格式", "The requested format is not available")
 UNSUPPORTED_MEDIA_TYPE = define("unsupported_media_type", 415, "不支持该内容类型", "This content type is not supported")
-RATE_LIMITED = define("rate_limited", 429, "操作过于频繁，请在 {wait} 秒后重试", "Too many requests; try again in {wait} seconds")
+RATE_LIMITED = define(
+    "rate_limited", 429, "操作过于频繁，请在 {wait} 秒后重试", "Too many requests; try again in {wait} seconds"
+)
 SERVER_ERROR = define("server_error", 500, "系统繁忙，请稍后重试", "Something went wrong on our side; try again later")
 
 _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
@@ -116,7 +118,9 @@ _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
 ]
 
 
-def error_body(code: str, *, details: dict[str, Any] | None = None, message: str | None = None, **params: Any) -> dict[str, Any]:
+def error_body(
+    code: str, *, details: dict[str, Any] | None = None, message: str | None = None, **params: Any
+) -> dict[str, Any]:
     return {"code": code, "message": message or localized_message(code, params), "details": details or {}}
 
 
@@ -143,7 +147,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, drf.ValidationError):
         details = {"fields": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}}
     elif isinstance(exc, drf.Throttled):
-        params["wait"] = int(exc.wait or 1)
+        params["wait"] = int(getattr(exc, "wait", None) or 1)
         details = {"retry_after": params["wait"]}
     response.data = error_body(code, details=details, **params)
     return response

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "portal.ledger",
     "portal.audit",
     "portal.signin",
+    "portal.demo",
+    "portal.ops",
     "vouchers",
     "payments",
 ]

@@ -1,6 +1,6 @@
-from portal.audit.models import AuditEvent
 from django.contrib import admin
 
+from portal.audit.models import AuditEvent
 from portal.ledger.admin import ReadOnlyAdmin
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AnonymousUser
+
 from portal.audit.models import AuditEvent
 from portal.institutions.models import Terminal
 from portal.people.models import Person, User
@@ -14,7 +16,7 @@ def audit_record(
     action: str,
     person: Person | int,
     purpose: str,
-    user: User | None = None,
+    user: User | AnonymousUser | None = None,
     terminal: Terminal | None = None,
     fields: Iterable[str] = (),
 ) -> AuditEvent:
@@ -22,7 +24,7 @@ def audit_record(
     return AuditEvent.objects.create(
         action=action,
         person_id=person_id,
-        actor_user=user if user is not None and user.is_authenticated else None,
+        actor_user=user if isinstance(user, User) else None,
         actor_terminal=terminal,
         purpose=purpose[:100],
         fields=sorted(fields),

@@ -23,7 +23,11 @@ def region_get(*, code: str) -> Region:
 
 
 def terminal_create(
-    *, institution: Institution, name: str, kind: str = Terminal.Kind.SCANNER, key_id: str | None = None,
+    *,
+    institution: Institution,
+    name: str,
+    kind: str = Terminal.Kind.SCANNER,
+    key_id: str | None = None,
     secret: str | None = None,
 ) -> tuple[Terminal, str]:
     """Create a terminal; returns it and its secret, which is shown this once."""

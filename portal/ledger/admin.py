@@ -27,7 +27,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 class EntryInline(admin.TabularInline):
     model = LedgerEntry
     fields = ["account", "amount", "balance_after"]
-    readonly_fields = fields
+    readonly_fields = ["account", "amount", "balance_after"]
     extra = 0
     can_delete = False
 

@@ -92,9 +92,7 @@ class LedgerTransaction(AppendOnlyModel):
     reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of what was asked, for idempotent retries.")
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
-    )
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

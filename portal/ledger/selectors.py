@@ -26,11 +26,7 @@ def account_entries(*, account_id: int, before_id: int | None = None, limit: int
 
 def unbalanced_transactions() -> QuerySet[LedgerTransaction]:
     """Transactions whose legs do not sum to zero. Must always be empty."""
-    return (
-        LedgerTransaction.objects.annotate(total=Sum("entries__amount"))
-        .exclude(total=0)
-        .exclude(total__isnull=True)
-    )
+    return LedgerTransaction.objects.annotate(total=Sum("entries__amount")).exclude(total=0).exclude(total__isnull=True)
 
 
 def accounts_out_of_step() -> QuerySet[LedgerAccount]:

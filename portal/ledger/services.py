@@ -17,9 +17,7 @@ from portal.people.models import Person
 INSUFFICIENT_BALANCE = define(
     "insufficient_balance", 409, "账户余额不足", "The account balance is not enough for this payment"
 )
-LEDGER_UNBALANCED = define(
-    "ledger_unbalanced", 400, "记账分录借贷不平", "The ledger legs do not sum to zero"
-)
+LEDGER_UNBALANCED = define("ledger_unbalanced", 400, "记账分录借贷不平", "The ledger legs do not sum to zero")
 IDEMPOTENCY_CONFLICT = define(
     "idempotency_conflict",
     409,
@@ -134,6 +132,7 @@ def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str 
 
 
 # --- Accounts -----------------------------------------------------------------------------
+
 
 def personal_account_open(*, person: Person) -> LedgerAccount:
     account, _ = LedgerAccount.objects.get_or_create(

@@ -54,8 +54,19 @@ class PersonAdmin(admin.ModelAdmin):
     search_help_text = "姓名、手机号或完整身份证号 / name, phone, or a full identity number"
     readonly_fields = ["id_number_masked", "birth_date", "gender", "user", "created_at", "updated_at"]
     fields = [
-        "name", "id_number_masked", "birth_date", "gender", "phone", "region", "insurance_type",
-        "assistance_group", "household", "insured", "user", "created_at", "updated_at",
+        "name",
+        "id_number_masked",
+        "birth_date",
+        "gender",
+        "phone",
+        "region",
+        "insurance_type",
+        "assistance_group",
+        "household",
+        "insured",
+        "user",
+        "created_at",
+        "updated_at",
     ]
     inlines = [ContributionInline]
     autocomplete_fields = ["household"]
@@ -80,11 +91,16 @@ class PersonAdmin(admin.ModelAdmin):
             return queryset.filter(id_number_index=id_number_index(term)), False
         return super().get_search_results(request, queryset, search_term)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         if request.method == "GET" and object_id.isdigit() and Person.objects.filter(pk=object_id).exists():
             audit_record(
-                action=AuditEvent.Action.READ, person=int(object_id), purpose="admin: person page",
-                user=request.user, fields=self.fields,  # type: ignore[arg-type]
+                action=AuditEvent.Action.READ,
+                person=int(object_id),
+                purpose="admin: person page",
+                user=request.user,
+                fields=[str(name) for name in self.fields or ()],
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -101,10 +117,15 @@ class PersonAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
             obj._state.adding = False
-            audit_record(action=AuditEvent.Action.CREATE, person=created, purpose="admin: add person", user=request.user)  # type: ignore[arg-type]
+            audit_record(
+                action=AuditEvent.Action.CREATE, person=created, purpose="admin: add person", user=request.user
+            )
             return
         super().save_model(request, obj, form, change)
         audit_record(
-            action=AuditEvent.Action.UPDATE, person=obj, purpose="admin: edit person",
-            user=request.user, fields=form.changed_data,  # type: ignore[arg-type]
+            action=AuditEvent.Action.UPDATE,
+            person=obj,
+            purpose="admin: edit person",
+            user=request.user,
+            fields=form.changed_data,
         )

@@ -52,13 +52,9 @@ class Person(models.Model):
     phone = models.CharField(max_length=11, blank=True, default="", validators=[mobile_phone])
     region = models.ForeignKey("institutions.Region", on_delete=models.PROTECT, related_name="persons")
     insurance_type = models.CharField(max_length=10, choices=InsuranceType.choices)
-    assistance_group = models.CharField(
-        max_length=20, choices=AssistanceGroup.choices, default=AssistanceGroup.NONE
-    )
+    assistance_group = models.CharField(max_length=20, choices=AssistanceGroup.choices, default=AssistanceGroup.NONE)
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
-    user = models.OneToOneField(
-        "people.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
-    )
+    user = models.OneToOneField("people.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="person")
     insured = models.BooleanField(default=True, help_text="Currently enrolled (参保状态正常).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
+
 from portal.identity import normalize_id_number
 from portal.people.models import Person, User
 from portal.people.services import id_number_index
@@ -12,8 +14,8 @@ def person_by_id_number(*, id_number: str) -> Person | None:
     return Person.objects.filter(id_number_index=id_number_index(normalize_id_number(id_number))).first()
 
 
-def person_for_user(*, user: User | None) -> Person | None:
-    if user is None or not getattr(user, "is_authenticated", False):
+def person_for_user(*, user: User | AnonymousUser | None) -> Person | None:
+    if not isinstance(user, User):
         return None
     return Person.objects.select_related("region").filter(user=user).first()
 

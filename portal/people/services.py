@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from portal import crypto
-from portal.errors import DomainError, define
+from portal.errors import INVALID_INPUT, DomainError, define
 from portal.identity import mask_id_number, parse_id_number
 from portal.institutions.services import region_get
 from portal.people.models import Household, Person, User
 
 ID_NUMBER_CONTEXT = "person.id_number"
 
-PERSON_EXISTS = define("person_exists", 409, "该身份证号码已登记", "A person with this identity number is already registered")
-PHONE_TAKEN = define("phone_taken", 409, "该手机号已被其他参保人使用", "This phone number belongs to another insured person")
+PERSON_EXISTS = define(
+    "person_exists", 409, "该身份证号码已登记", "A person with this identity number is already registered"
+)
+PHONE_TAKEN = define(
+    "phone_taken", 409, "该手机号已被其他参保人使用", "This phone number belongs to another insured person"
+)
 
 
 def id_number_index(number: str) -> str:
@@ -45,7 +50,14 @@ def person_create(
         assistance_group=assistance_group,
         household=household,
     )
-    person.full_clean(exclude=["id_number_encrypted", "id_number_index", "user", "household"], validate_unique=False)
+    try:
+        person.full_clean(
+            exclude=["id_number_encrypted", "id_number_index", "user", "household"],
+            validate_unique=False,
+            validate_constraints=False,  # uniqueness is the database's job (see below)
+        )
+    except ValidationError as exc:
+        raise DomainError(INVALID_INPUT, details={"fields": exc.message_dict}) from None
     try:
         with transaction.atomic():
             person.save()

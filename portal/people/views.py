@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.errors import DomainError, NOT_FOUND
+from portal.errors import NOT_FOUND, DomainError
 from portal.ledger.models import LedgerAccount
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import money
@@ -77,7 +77,9 @@ class AccountEntriesView(APIView):
         params.is_valid(raise_exception=True)
         entries = list(
             account_entries(
-                account_id=account.pk, before_id=params.validated_data.get("before"), limit=params.validated_data["limit"]
+                account_id=account.pk,
+                before_id=params.validated_data.get("before"),
+                limit=params.validated_data["limit"],
             )
         )
         next_before = entries[-1].pk if len(entries) == params.validated_data["limit"] else None

@@ -23,14 +23,22 @@ from portal.signin.services import TOKEN_PREFIX, token_hash
 from portal.signin.signing import signature
 
 SIGNATURE_MISSING = define(
-    "signature_missing", 401, "请求缺少签名头", "The request lacks signature headers (X-Timestamp, X-Nonce, X-Signature)"
+    "signature_missing",
+    401,
+    "请求缺少签名头",
+    "The request lacks signature headers (X-Timestamp, X-Nonce, X-Signature)",
 )
 SIGNATURE_INVALID = define("signature_invalid", 401, "请求签名不正确", "The request signature does not match")
 TERMINAL_UNKNOWN = define("terminal_unknown", 401, "终端未登记或已停用", "The terminal key is unknown or disabled")
 REQUEST_STALE = define(
-    "request_stale", 401, "请求时间戳超出允许范围（±{seconds} 秒）", "The request timestamp is outside ±{seconds} seconds"
+    "request_stale",
+    401,
+    "请求时间戳超出允许范围（±{seconds} 秒）",
+    "The request timestamp is outside ±{seconds} seconds",
 )
-REQUEST_REPLAYED = define("request_replayed", 401, "重复的请求（nonce 已使用）", "This request was already received (nonce reused)")
+REQUEST_REPLAYED = define(
+    "request_replayed", 401, "重复的请求（nonce 已使用）", "This request was already received (nonce reused)"
+)
 TOKEN_INVALID = define("token_invalid", 401, "登录已失效，请重新登录", "Your sign-in has expired; sign in again")
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

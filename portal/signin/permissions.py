@@ -11,8 +11,12 @@ from portal.errors import DomainError, define
 from portal.institutions.models import Terminal
 from portal.people.models import User
 
-NOT_A_RESIDENT = define("not_a_resident", 403, "仅参保人本人可使用此功能", "Only a signed-in insured resident can do this")
-NOT_A_TERMINAL = define("not_a_terminal", 403, "仅定点机构终端可调用此接口", "Only a designated institution's terminal can call this")
+NOT_A_RESIDENT = define(
+    "not_a_resident", 403, "仅参保人本人可使用此功能", "Only a signed-in insured resident can do this"
+)
+NOT_A_TERMINAL = define(
+    "not_a_terminal", 403, "仅定点机构终端可调用此接口", "Only a designated institution's terminal can call this"
+)
 INSTITUTION_MISMATCH = define(
     "institution_mismatch", 403, "终端只能代表其所属机构办理业务", "A terminal can act only for its own institution"
 )

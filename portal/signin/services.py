@@ -18,20 +18,23 @@ from portal.people.services import person_user
 from portal.signin.models import OtpChallenge, ResidentToken
 from portal.signin.sms import get_backend
 
-PHONE_INVALID = define("phone_invalid", 400, "手机号码格式不正确", "The phone number is not a valid mainland mobile number")
+PHONE_INVALID = define(
+    "phone_invalid", 400, "手机号码格式不正确", "The phone number is not a valid mainland mobile number"
+)
 OTP_TOO_SOON = define(
     "otp_too_soon", 429, "验证码已发送，请 {wait} 秒后再试", "A code was just sent; try again in {wait} seconds"
 )
 OTP_DAILY_LIMIT = define(
-    "otp_daily_limit", 429, "今日获取验证码次数已达上限，请明天再试", "Too many codes today for this number; try tomorrow"
+    "otp_daily_limit",
+    429,
+    "今日获取验证码次数已达上限，请明天再试",
+    "Too many codes today for this number; try tomorrow",
 )
 OTP_INVALID = define(
     "otp_invalid", 400, "验证码不正确，还可尝试 {remaining} 次", "The code is wrong; {remaining} attempts left"
 )
 OTP_EXPIRED = define("otp_expired", 400, "验证码已过期，请重新获取", "The code has expired; request a new one")
-OTP_LOCKED = define(
-    "otp_locked", 429, "验证码错误次数过多，请重新获取", "Too many wrong codes; request a new one"
-)
+OTP_LOCKED = define("otp_locked", 429, "验证码错误次数过多，请重新获取", "Too many wrong codes; request a new one")
 TOKEN_PREFIX = "rt_"
 
 
@@ -54,7 +57,9 @@ def otp_request(*, phone: str, client_ip: str | None = None) -> OtpChallenge:
     now = timezone.now()
     lock_key = "otp-resend:" + hashlib.sha256(phone.encode()).hexdigest()
     if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, 1, timeout=settings.OTP_RESEND_SECONDS):
-        raise DomainError(OTP_TOO_SOON, wait=settings.OTP_RESEND_SECONDS, details={"retry_after": settings.OTP_RESEND_SECONDS})
+        raise DomainError(
+            OTP_TOO_SOON, wait=settings.OTP_RESEND_SECONDS, details={"retry_after": settings.OTP_RESEND_SECONDS}
+        )
     sent_today = OtpChallenge.objects.filter(phone=phone, created_at__gte=now - timedelta(days=1)).count()
     if sent_today >= settings.OTP_MAX_PER_PHONE_PER_DAY:
         raise DomainError(OTP_DAILY_LIMIT)

@@ -1,0 +1,282 @@
+"""A believable demo city, built deterministically (the same data every run) and idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from portal.identity import make_id_number
+from portal.institutions.models import Institution, Region, Terminal
+from portal.institutions.services import terminal_create
+from portal.ledger.models import LedgerAccount
+from portal.ledger.services import institution_account, personal_account_allocate, region_account
+from portal.people.models import Contribution, Household, Person, User
+from portal.people.selectors import person_by_id_number
+from portal.people.services import person_create
+
+REGIONS = [("340600", "淮北市"), ("340500", "马鞍山市")]
+
+# (code, name, kind, level, primary, region)
+INSTITUTIONS = [
+    ("H34060200001", "淮北市人民医院", "hospital", "3", False, "340600"),
+    ("H34060200002", "淮北矿工总医院", "hospital", "3", False, "340600"),
+    ("H34060300003", "相山区人民医院", "hospital", "2", False, "340600"),
+    ("H34060400004", "杜集区中医院", "hospital", "2", False, "340600"),
+    ("H34060200005", "相山区东街社区卫生服务中心", "hospital", "1", True, "340600"),
+    ("H34062100006", "濉溪县百善镇卫生院", "hospital", "1", True, "340600"),
+    ("H34062100007", "濉溪县临涣镇卫生院", "hospital", "1", True, "340600"),
+    ("H34062100008", "濉溪县刘桥村卫生室", "hospital", "unrated", True, "340600"),
+    ("H34060200009", "淮北惠民诊所", "hospital", "unrated", False, "340600"),
+    ("P34060200010", "淮北医药连锁人民路店", "pharmacy", "unrated", False, "340600"),
+    ("P34060200011", "百姓大药房淮海路店", "pharmacy", "unrated", False, "340600"),
+    ("P34060300012", "国药控股相山店", "pharmacy", "unrated", False, "340600"),
+    ("P34062100013", "濉溪康泰药房", "pharmacy", "unrated", False, "340600"),
+    ("P34060400014", "杜集益民药房", "pharmacy", "unrated", False, "340600"),
+    ("I34060200015", "淮北市人民医院互联网医院", "internet_hospital", "3", False, "340600"),
+    ("I34060200016", "淮北健康云互联网医院", "internet_hospital", "unrated", False, "340600"),
+    ("H34050400017", "马鞍山市人民医院", "hospital", "3", False, "340500"),
+    ("H34050400018", "花山区霍里街道社区卫生服务中心", "hospital", "1", True, "340500"),
+    ("P34050400019", "马鞍山益丰大药房", "pharmacy", "unrated", False, "340500"),
+    ("I34050400020", "马鞍山市人民医院互联网医院", "internet_hospital", "3", False, "340500"),
+]
+
+DIVISIONS = {"340600": ["340602", "340603", "340604", "340621"], "340500": ["340503", "340504", "340506"]}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英霞平刚桂兰建华玉梅志强国庆红梅淑珍德华婷子涵浩然欣怡宇轩"
+DEMO_STAFF = [
+    ("admin", "管理员", None, True),
+    ("operator", "经办员", "operations", False),
+    ("auditor", "稽核员", "auditors", False),
+    ("editor", "政策编辑", "cms_editors", False),
+]
+DEMO_STAFF_PASSWORD = "demo-password-2026"  # embedded mode only
+
+
+def demo_terminal_secret(code: str) -> str:
+    """Deterministic per deployment (derived from SECRET_KEY), so the demo can print it again."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"demo-terminal:{code}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass
+class DemoSummary:
+    regions: int = 0
+    institutions: int = 0
+    persons: int = 0
+    households: int = 0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (who, phone, description)
+    terminals: list[tuple[str, str, str]] = field(default_factory=list)  # (institution, key id, secret)
+    staff: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _name(rng: random.Random, surname: str | None = None) -> str:
+    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    return (surname or rng.choice(SURNAMES)) + given
+
+
+def _birth(rng: random.Random, low_age: int, high_age: int, today: dt.date) -> dt.date:
+    age_days = rng.randint(low_age * 365, high_age * 365)
+    return today - dt.timedelta(days=age_days)
+
+
+def build_demo(*, households: int = 60, progress: Callable[[str], None] = print) -> DemoSummary:
+    summary = DemoSummary()
+    rng = random.Random(20261122)
+    today = dt.date(2026, 11, 1)  # fixed, so identity numbers are the same every run
+
+    with transaction.atomic():
+        regions = {}
+        for code, name in REGIONS:
+            regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name})
+            for account_kind in (
+                LedgerAccount.Kind.FUND,
+                LedgerAccount.Kind.ALLOCATION,
+                LedgerAccount.Kind.CASH_CLEARING,
+            ):
+                region_account(region=regions[code], kind=account_kind)
+        summary.regions = len(regions)
+        for code, name, kind, level, primary, region_code in INSTITUTIONS:
+            institution, _ = Institution.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "level": level,
+                    "is_primary_level": primary,
+                    "region": regions[region_code],
+                },
+            )
+            institution_account(institution=institution)
+            key_id = f"DEMO-{code}"
+            secret = demo_terminal_secret(code)
+            if not Terminal.objects.filter(key_id=key_id).exists():
+                terminal_kind: str = Terminal.Kind.SYSTEM if kind == "internet_hospital" else Terminal.Kind.SCANNER
+                terminal_create(
+                    institution=institution, name=f"{name} 1号终端", kind=terminal_kind, key_id=key_id, secret=secret
+                )
+            summary.terminals.append((f"{name} ({code})", key_id, secret))
+        summary.institutions = len(INSTITUTIONS)
+    progress(f"  regions: {summary.regions}, institutions and terminals: {summary.institutions}")
+
+    phone_counter = 0
+    sequence = 0
+
+    def add_person(
+        *,
+        name: str,
+        region: str,
+        birth: dt.date,
+        insurance_type: str,
+        household: Household,
+        assistance: str = Person.AssistanceGroup.NONE,
+        with_phone: bool = True,
+    ) -> Person:
+        nonlocal phone_counter, sequence
+        sequence += 1
+        division = DIVISIONS[region][sequence % len(DIVISIONS[region])]
+        id_number = make_id_number(division_code=division, birth_date=birth, sequence=100 + sequence % 900)
+        phone = ""
+        if with_phone:
+            phone_counter += 1
+            phone = f"139{phone_counter:08d}"
+        existing = person_by_id_number(id_number=id_number)
+        if existing is not None:
+            return existing
+        person = person_create(
+            name=name,
+            id_number=id_number,
+            region_code=region,
+            insurance_type=insurance_type,
+            phone=phone,
+            assistance_group=assistance,
+            household=household,
+        )
+        own = random.Random(sequence)  # per-person draws, so a re-run follows the same sequence
+        for year in (today.year - 1, today.year):
+            paid = not (insurance_type == Person.InsuranceType.RESIDENT and own.random() < 0.04 and year == today.year)
+            Contribution.objects.get_or_create(person=person, year=year, defaults={"paid": paid})
+        if person.is_employee:
+            personal_account_allocate(
+                person=person,
+                amount_fen=own.randint(300, 6000) * 100 + own.randint(0, 99),
+                reference=f"demo-{today.year}",
+                idempotency_key=f"demo-allocation-{person.pk}",
+            )
+        return person
+
+    assistance_cycle = [
+        Person.AssistanceGroup.EXTREMELY_POOR,
+        Person.AssistanceGroup.MINIMUM_ALLOWANCE,
+        Person.AssistanceGroup.FELL_BACK,
+        Person.AssistanceGroup.MONITORED,
+    ]
+    for index in range(households):
+        region = "340600" if index % 6 else "340500"
+        surname = SURNAMES[index % len(SURNAMES)]
+        with transaction.atomic():
+            household, _ = Household.objects.get_or_create(
+                name=f"{surname}家（{index + 1:03d}）", defaults={"region": regions[region]}
+            )
+            # The head: in service, retired, or a resident.
+            head_type = [
+                Person.InsuranceType.EMPLOYEE,
+                Person.InsuranceType.EMPLOYEE,
+                Person.InsuranceType.RETIRED,
+                Person.InsuranceType.RESIDENT,
+            ][index % 4]
+            head_age = (60, 80) if head_type == Person.InsuranceType.RETIRED else (28, 55)
+            # Resident heads cycle through the four assistance groups, then two households without.
+            slot = (index // 4) % 6
+            assistance = (
+                assistance_cycle[slot]
+                if head_type == Person.InsuranceType.RESIDENT and slot < 4
+                else Person.AssistanceGroup.NONE
+            )
+            head = add_person(
+                name=_name(rng, surname),
+                region=region,
+                birth=_birth(rng, *head_age, today),
+                insurance_type=head_type,
+                household=household,
+                assistance=assistance,
+            )
+            members = [head]
+            if rng.random() < 0.85:  # spouse
+                spouse_type = rng.choice([Person.InsuranceType.EMPLOYEE, Person.InsuranceType.RESIDENT])
+                if head_type == Person.InsuranceType.RETIRED:
+                    spouse_type = Person.InsuranceType.RETIRED
+                members.append(
+                    add_person(
+                        name=_name(rng),
+                        region=region,
+                        birth=_birth(rng, *head_age, today),
+                        insurance_type=spouse_type,
+                        household=household,
+                    )
+                )
+            for _ in range(rng.choice((0, 1, 1, 2))):  # children: residents, no phone when young
+                if head_type == Person.InsuranceType.RETIRED:
+                    child_type = Person.InsuranceType.EMPLOYEE
+                    birth, phone = _birth(rng, 30, 45, today), True
+                else:
+                    child_type = Person.InsuranceType.RESIDENT
+                    birth, phone = _birth(rng, 1, 16, today), False
+                members.append(
+                    add_person(
+                        name=_name(rng, surname),
+                        region=region,
+                        birth=birth,
+                        insurance_type=child_type,
+                        household=household,
+                        with_phone=phone,
+                    )
+                )
+            if head_type != Person.InsuranceType.RETIRED and rng.random() < 0.5:  # an elderly parent, no phone
+                members.append(
+                    add_person(
+                        name=_name(rng, surname),
+                        region=region,
+                        birth=_birth(rng, 75, 92, today),
+                        insurance_type=Person.InsuranceType.RESIDENT,
+                        household=household,
+                        with_phone=False,
+                    )
+                )
+        summary.households += 1
+        if (index + 1) % 10 == 0:
+            progress(f"  households: {index + 1}/{households}")
+    summary.persons = Person.objects.count()
+
+    for insurance_type, label in Person.InsuranceType.choices:
+        for assistance in [Person.AssistanceGroup.NONE] + (assistance_cycle if insurance_type == "resident" else []):
+            sample = (
+                Person.objects.filter(insurance_type=insurance_type, assistance_group=assistance)
+                .exclude(phone="")
+                .order_by("id")
+                .first()
+            )
+            if sample is not None:
+                group = (
+                    "" if assistance == Person.AssistanceGroup.NONE else f", {sample.get_assistance_group_display()}"
+                )
+                summary.logins.append((sample.name, sample.phone, f"{label}{group}"))
+
+    if settings.EMBEDDED:
+        for username, name, group_name, superuser in DEMO_STAFF:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": name, "is_staff": True, "is_superuser": superuser}
+            )
+            if created:
+                user.set_password(DEMO_STAFF_PASSWORD)
+                user.save()
+            if group_name:
+                user.groups.add(Group.objects.get(name=group_name))
+            summary.staff.append((username, group_name or "superuser"))
+    return summary

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from portal.celery import app as celery_app
+from portal.institutions.models import Terminal
+from portal.people.models import Person
+from portal.people.services import person_user
+from portal.signin.signing import sign_headers
+from portal.signin.sms import LocmemSmsBackend
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _isolation(settings: Any) -> Iterator[None]:
+    settings.SMS_BACKEND = "portal.signin.sms.LocmemSmsBackend"
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    LocmemSmsBackend.outbox.clear()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sms_outbox() -> list[dict[str, str]]:
+    return LocmemSmsBackend.outbox
+
+
+def needs_postgres() -> Any:
+    return pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency test: needs PostgreSQL (set DATABASE_URL); SQLite serialises writers",
+    )
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def resident_api() -> Callable[[Person], APIClient]:
+    """An API client signed in (session) as the given resident."""
+
+    def make(person: Person) -> APIClient:
+        client = APIClient()
+        client.force_login(person_user(person=person))
+        return client
+
+    return make
+
+
+class TerminalClient:
+    """Signs every request like a real terminal would."""
+
+    def __init__(self, terminal: Terminal, secret: str) -> None:
+        self.terminal, self.secret, self.client = terminal, secret, APIClient()
+
+    def request(self, method: str, path: str, data: Any = None, **headers: Any) -> Any:
+        import json
+
+        body = b"" if data is None else json.dumps(data).encode()
+        signed = sign_headers(key_id=self.terminal.key_id, secret=self.secret, method=method, path=path, body=body)
+        signed.update(headers)
+        return self.client.generic(method, path, data=body, content_type="application/json", headers=signed)
+
+    def get(self, path: str, **headers: Any) -> Any:
+        return self.request("GET", path, **headers)
+
+    def post(self, path: str, data: Any = None, **headers: Any) -> Any:
+        return self.request("POST", path, data, **headers)
+
+
+@pytest.fixture
+def terminal_api() -> Callable[..., TerminalClient]:
+    def make(institution: Any = None, kind: str = Terminal.Kind.SCANNER) -> TerminalClient:
+        terminal, secret = factories.terminal(of=institution, kind=kind)
+        return TerminalClient(terminal, secret)
+
+    return make

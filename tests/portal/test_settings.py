@@ -1,0 +1,73 @@
+"""Settings are read strictly; production refuses to start without its secrets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.crypto import generate_key
+from portal.env import env_bool, env_int, env_list, env_required
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_bad_boolean_fails_loudly() -> None:
+    with pytest.raises(ImproperlyConfigured, match="DEBUG='maybe' is not a boolean"):
+        env_bool("DEBUG", False, environ={"DEBUG": "maybe"})
+
+
+def test_booleans_integers_and_lists_parse() -> None:
+    assert env_bool("X", False, environ={"X": "Yes"}) is True
+    assert env_bool("X", True, environ={"X": "off"}) is False
+    assert env_bool("X", True, environ={}) is True
+    assert env_int("N", 1, environ={"N": "42"}) == 42
+    assert env_list("L", [], environ={"L": "a, b,,c"}) == ["a", "b", "c"]
+    with pytest.raises(ImproperlyConfigured, match="not an integer"):
+        env_int("N", 1, environ={"N": "4x"})
+    with pytest.raises(ImproperlyConfigured, match="below 30"):
+        env_int("N", 60, minimum=30, environ={"N": "5"})
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is required"):
+        env_required("SECRET_KEY", environ={"SECRET_KEY": "  "})
+
+
+def _django(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+PRODUCTION = {
+    "PORTAL_MODE": "production",
+    "SECRET_KEY": "p" * 20 + "a-long-random-production-secret-key-0123456789",
+    "IDENTITY_ENCRYPTION_KEYS": "k1:" + generate_key(),
+    "IDENTITY_INDEX_KEY": generate_key(),
+    "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "ybpz.example.gov.cn",
+    "SMS_BACKEND": "portal.signin.sms.ConsoleSmsBackend",
+}
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "IDENTITY_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_a_secret_or_service(missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = _django(["check"], env)
+    assert result.returncode != 0
+    assert f"{missing} is required" in result.stderr
+
+
+def test_production_refuses_the_embedded_development_secret() -> None:
+    result = _django(["check"], {**PRODUCTION, "SECRET_KEY": "embedded-mode-only-" + "x" * 50})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be a random string" in result.stderr
+
+
+def test_production_passes_the_deployment_checklist_without_warnings() -> None:
+    result = _django(["check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
