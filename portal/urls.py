@@ -4,6 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from payments.benefits import views as benefit_views
 from portal.institutions import views as institution_views
 from portal.people import views as people_views
 from portal.signin import views as signin_views
@@ -27,6 +28,7 @@ api_v1 = [
     path("accounts/<int:account_id>/entries", people_views.AccountEntriesView.as_view(), name="account-entries"),
     path("terminal/me", institution_views.TerminalMeView.as_view(), name="terminal-me"),
     path("institutions/<str:code>", institution_views.InstitutionDetailView.as_view(), name="institution-detail"),
+    path("benefits/estimate", benefit_views.BenefitEstimateView.as_view(), name="benefit-estimate"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -1,0 +1,1 @@
+from payments.benefits import admin as benefits_admin  # noqa: F401  (registers the benefit admin)

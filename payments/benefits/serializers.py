@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from rest_framework import serializers
+
+from payments.benefits.engine import Breakdown, Line, YearToDate
+from payments.benefits.models import PolicyRuleSet
+from portal.institutions.models import Institution
+from portal.money import money
+from portal.people.models import Person
+
+
+class FeeItemSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    amount_fen = serializers.IntegerField(min_value=0, max_value=10_000_000_00, help_text="Integer fen (分), not yuan.")
+    in_catalogue = serializers.BooleanField(default=True, help_text="Within the insurance catalogue (医保目录内).")
+    dual_channel = serializers.BooleanField(default=False, help_text="A negotiated drug through the dual channel.")
+
+
+class EstimateRequestSerializer(serializers.Serializer):
+    institution_code = serializers.CharField(
+        max_length=20, required=False, help_text="Residents: where the care is. Terminals: their own, implied."
+    )
+    person_id = serializers.IntegerField(required=False, help_text="Residents: whose bill (default: my own).")
+    id_number = serializers.CharField(
+        max_length=18, required=False, write_only=True, help_text="Terminals: the patient's identity number."
+    )
+    service_date = serializers.DateField(required=False, help_text="Default: today.")
+    items = FeeItemSerializer(many=True, allow_empty=False)
+
+
+class MoneyField(serializers.Serializer):
+    fen = serializers.IntegerField()
+    yuan = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    amount = MoneyField()
+    message = serializers.CharField()
+
+
+class LineSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    scheme = serializers.CharField(allow_null=True)
+    rate_percent = serializers.CharField()
+    amount = MoneyField()
+    eligible = MoneyField()
+    deductible = MoneyField()
+    covered = MoneyField()
+    fund = MoneyField()
+    assistance = MoneyField()
+    resident = MoneyField()
+    reasons = ReasonSerializer(many=True)
+
+
+class EstimateSerializer(serializers.Serializer):
+    person = serializers.DictField()
+    institution = serializers.DictField()
+    service_date = serializers.DateField()
+    rule_set = serializers.DictField()
+    rounding = serializers.CharField()
+    items = LineSerializer(many=True)
+    totals = serializers.DictField()
+    year_to_date = serializers.DictField()
+
+
+ROUNDING = {
+    "zh": "每项费用的基金和救助支付额按分四舍五入，合计为各项之和。",
+    "en": "Each item's fund and assistance shares are rounded half up to the fen; totals are sums of items.",
+}
+
+
+def _percent(rate_bp: int) -> str:
+    return f"{rate_bp / 100:.0f}%" if rate_bp % 100 == 0 else f"{rate_bp / 100:.2f}%"
+
+
+def _line(line: Line, english: bool) -> dict[str, Any]:
+    return {
+        "code": line.item.code,
+        "name": line.item.name,
+        "scheme": line.scheme,
+        "rate_percent": _percent(line.rate_bp),
+        "amount": money(line.item.amount_fen),
+        "eligible": money(line.eligible_fen),
+        "deductible": money(line.deductible_fen),
+        "covered": money(line.covered_fen),
+        "fund": money(line.fund_fen),
+        "assistance": money(line.assistance_fen),
+        "resident": money(line.resident_fen),
+        "reasons": [{"code": r.code, "amount": money(r.amount_fen), "message": r.text(english)} for r in line.reasons],
+    }
+
+
+def _ytd(ytd: YearToDate) -> dict[str, Any]:
+    return {
+        "outpatient_deductible": money(ytd.outpatient_deductible_fen),
+        "outpatient_fund": money(ytd.outpatient_fund_fen),
+        "dual_channel_deductible": money(ytd.dual_deductible_fen),
+        "dual_channel_fund": money(ytd.dual_fund_fen),
+        "assistance_deductible": money(ytd.assistance_deductible_fen),
+        "assistance_paid": money(ytd.assistance_paid_fen),
+    }
+
+
+def estimate_body(
+    *, breakdown: Breakdown, person: Person, institution: Institution, rule_set: PolicyRuleSet, service_date: Any
+) -> dict[str, Any]:
+    english = (translation.get_language() or "").startswith("en")
+    return {
+        "person": {
+            "id": person.pk,
+            "name": person.name,
+            "id_number_masked": person.id_number_masked,
+            "insurance_type": person.insurance_type,
+            "assistance_group": person.assistance_group,
+        },
+        "institution": {
+            "code": institution.code,
+            "name": institution.name,
+            "kind": institution.kind,
+            "level": institution.level,
+            "is_primary_level": institution.is_primary_level,
+        },
+        "service_date": service_date,
+        "rule_set": {
+            "id": rule_set.pk,
+            "name": rule_set.name,
+            "effective_from": rule_set.effective_from,
+            "effective_to": rule_set.effective_to,
+        },
+        "rounding": ROUNDING["en" if english else "zh"],
+        "items": [_line(line, english) for line in breakdown.lines],
+        "totals": {
+            "amount": money(breakdown.total_fen),
+            "eligible": money(breakdown.eligible_fen),
+            "deductible": money(breakdown.deductible_fen),
+            "covered": money(breakdown.covered_fen),
+            "fund": money(breakdown.fund_fen),
+            "assistance": money(breakdown.assistance_fen),
+            "resident": money(breakdown.resident_fen),
+        },
+        "year_to_date": {"before": _ytd(breakdown.before), "after": _ytd(breakdown.after)},
+    }

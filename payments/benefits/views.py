@@ -1,0 +1,93 @@
+"""POST /api/v1/benefits/estimate: what a bill would cost the fund and the resident. Changes nothing."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.benefits.engine import Item
+from payments.benefits.selectors import rule_set_on
+from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
+from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.errors import NOT_FOUND, DomainError, define
+from portal.identity import parse_id_number
+from portal.institutions.models import Institution
+from portal.people.models import Person
+from portal.people.selectors import person_by_id_number, person_for_user
+from portal.signin.permissions import IsResident, IsTerminal, request_terminal
+
+INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
+PERSON_UNKNOWN = define("person_unknown", 404, "未找到该参保人", "No insured person matches")
+FIELD_REQUIRED = define("field_required", 400, "缺少必填项：{field}", "Missing required field: {field}")
+
+
+class IsResidentOrTerminal(BasePermission):
+    def has_permission(self, request: Request, view: object) -> bool:
+        if request_terminal(request) is not None:
+            return IsTerminal().has_permission(request, view)
+        return IsResident().has_permission(request, view)
+
+
+def _resident_subject(request: Request, person_id: int | None) -> Person:
+    me = person_for_user(user=request.user)
+    assert me is not None
+    if person_id is None or person_id == me.pk:
+        return me
+    # Family members whose bills a resident may see arrive with the family issues; until then, own only.
+    raise DomainError(NOT_FOUND)
+
+
+class BenefitEstimateView(APIView):
+    permission_classes = [IsResidentOrTerminal]
+
+    @extend_schema(request=EstimateRequestSerializer, responses=EstimateSerializer, tags=["benefits"])
+    def post(self, request: Request) -> Response:
+        raw_items = request.data.get("items") if hasattr(request.data, "get") else None
+        if isinstance(raw_items, list) and len(raw_items) > MAX_ITEMS:
+            raise DomainError(TOO_MANY_ITEMS, max=MAX_ITEMS)
+        data = EstimateRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        terminal = request_terminal(request)
+        if terminal is not None:
+            institution = terminal.institution
+            if "id_number" not in values:
+                raise DomainError(FIELD_REQUIRED, field="id_number")
+            found = person_by_id_number(id_number=parse_id_number(values["id_number"]).number)
+            if found is None:
+                raise DomainError(PERSON_UNKNOWN)
+            person = found
+            audit_record(
+                action=AuditEvent.Action.READ,
+                person=person,
+                purpose="benefits: estimate by terminal",
+                terminal=terminal,
+                fields=["insurance_type", "assistance_group", "contributions", "benefit_usage"],
+            )
+        else:
+            person = _resident_subject(request, values.get("person_id"))
+            if "institution_code" not in values:
+                raise DomainError(FIELD_REQUIRED, field="institution_code")
+            found_institution = (
+                Institution.objects.select_related("region").filter(code=values["institution_code"]).first()
+            )
+            if found_institution is None:
+                raise DomainError(INSTITUTION_UNKNOWN, code=values["institution_code"])
+            institution = found_institution
+        service_date = values.get("service_date") or timezone.localdate()
+        items = [Item(**item) for item in values["items"]]
+        breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
+        body = estimate_body(
+            breakdown=breakdown,
+            person=person,
+            institution=institution,
+            rule_set=rule_set_on(region=person.region, on=service_date),
+            service_date=service_date,
+        )
+        return Response(EstimateSerializer(body).data)
