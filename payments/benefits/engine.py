@@ -151,6 +151,8 @@ class Breakdown:
     lines: list[Line]
     before: YearToDate
     after: YearToDate
+    rule_set_id: int | None = None  # which stored rule set produced it (set by the service)
+    rule_set_name: str = ""
 
     @property
     def total_fen(self) -> int:

@@ -6,7 +6,6 @@ from django.utils import translation
 from rest_framework import serializers
 
 from payments.benefits.engine import Breakdown, Line, YearToDate
-from payments.benefits.models import PolicyRuleSet
 from portal.institutions.models import Institution
 from portal.money import money
 from portal.people.models import Person
@@ -108,7 +107,7 @@ def _ytd(ytd: YearToDate) -> dict[str, Any]:
 
 
 def estimate_body(
-    *, breakdown: Breakdown, person: Person, institution: Institution, rule_set: PolicyRuleSet, service_date: Any
+    *, breakdown: Breakdown, person: Person, institution: Institution, service_date: Any
 ) -> dict[str, Any]:
     english = (translation.get_language() or "").startswith("en")
     return {
@@ -127,12 +126,7 @@ def estimate_body(
             "is_primary_level": institution.is_primary_level,
         },
         "service_date": service_date,
-        "rule_set": {
-            "id": rule_set.pk,
-            "name": rule_set.name,
-            "effective_from": rule_set.effective_from,
-            "effective_to": rule_set.effective_to,
-        },
+        "rule_set": {"id": breakdown.rule_set_id, "name": breakdown.rule_set_name},
         "rounding": ROUNDING["en" if english else "zh"],
         "items": [_line(line, english) for line in breakdown.lines],
         "totals": {

@@ -50,15 +50,17 @@ def benefit_estimate(
     """What the fund, assistance and the resident would pay. Changes nothing."""
     if len(items) > MAX_ITEMS:
         raise DomainError(TOO_MANY_ITEMS, max=MAX_ITEMS)
-    rules = rules_of(rule_set_on(region=person.region, on=service_date))
-    return calculate(
-        rules=rules,
+    rule_set = rule_set_on(region=person.region, on=service_date)
+    breakdown = calculate(
+        rules=rules_of(rule_set),
         subject=_subject(person, service_date.year),
         place=_place(institution),
         items=list(items),
         ytd=year_to_date(person=person, year=service_date.year),
         offsite=offsite_status(person=person, institution=institution, on=service_date),
     )
+    breakdown.rule_set_id, breakdown.rule_set_name = rule_set.pk, rule_set.name
+    return breakdown
 
 
 def benefit_commit(

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments.benefits.engine import Item
-from payments.benefits.selectors import rule_set_on
 from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
 from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
 from portal.audit.models import AuditEvent
@@ -19,8 +18,8 @@ from portal.errors import NOT_FOUND, DomainError, define
 from portal.identity import parse_id_number
 from portal.institutions.models import Institution
 from portal.people.models import Person
-from portal.people.selectors import person_by_id_number, person_for_user
-from portal.signin.permissions import IsResident, IsTerminal, request_terminal
+from portal.people.selectors import person_by_id_number
+from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
 
 INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
 PERSON_UNKNOWN = define("person_unknown", 404, "未找到该参保人", "No insured person matches")
@@ -35,7 +34,7 @@ class IsResidentOrTerminal(BasePermission):
 
 
 def _resident_subject(request: Request, person_id: int | None) -> Person:
-    me = person_for_user(user=request.user)
+    me = request_person(request)
     assert me is not None
     if person_id is None or person_id == me.pk:
         return me
@@ -83,11 +82,5 @@ class BenefitEstimateView(APIView):
         service_date = values.get("service_date") or timezone.localdate()
         items = [Item(**item) for item in values["items"]]
         breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
-        body = estimate_body(
-            breakdown=breakdown,
-            person=person,
-            institution=institution,
-            rule_set=rule_set_on(region=person.region, on=service_date),
-            service_date=service_date,
-        )
-        return Response(EstimateSerializer(body).data)
+        body = estimate_body(breakdown=breakdown, person=person, institution=institution, service_date=service_date)
+        return Response(body)  # EstimateSerializer documents this shape in the schema

@@ -14,13 +14,13 @@ from portal.ledger.models import LedgerAccount
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import money
 from portal.people.models import Person
-from portal.people.selectors import contribution_paid, person_for_user
+from portal.people.selectors import contribution_paid
 from portal.people.serializers import LedgerEntrySerializer, MeSerializer
-from portal.signin.permissions import IsResident
+from portal.signin.permissions import IsResident, request_person
 
 
 def _me(request: Request) -> Person:
-    person = person_for_user(user=request.user)
+    person = request_person(request)
     assert person is not None  # IsResident guarantees it
     return person
 

@@ -9,7 +9,8 @@ from rest_framework.request import Request
 
 from portal.errors import DomainError, define
 from portal.institutions.models import Terminal
-from portal.people.models import User
+from portal.people.models import Person, User
+from portal.people.selectors import person_for_user
 
 NOT_A_RESIDENT = define(
     "not_a_resident", 403, "仅参保人本人可使用此功能", "Only a signed-in insured resident can do this"
@@ -26,10 +27,17 @@ def request_terminal(request: Request) -> Terminal | None:
     return request.auth if isinstance(request.auth, Terminal) else None
 
 
+def request_person(request: Request) -> Person | None:
+    """The signed-in resident's Person (with region), loaded once per request."""
+    if not hasattr(request, "_resident_person"):
+        request._resident_person = person_for_user(user=request.user)  # type: ignore[attr-defined]
+    return request._resident_person  # type: ignore[attr-defined]
+
+
 class IsResident(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
-        if isinstance(user, User) and hasattr(user, "person") and user.person is not None:
+        if isinstance(user, User) and request_person(request) is not None:
             return True
         if user is None or not getattr(user, "is_authenticated", False):
             return False  # DRF answers 401 not_authenticated

@@ -51,7 +51,7 @@ def test_a_resident_estimates_their_own_bill(resident_api) -> None:
     assert line["deductible"]["fen"] == 20000 and line["rate_percent"] == "60%"
     assert [r["code"] for r in line["reasons"]] == ["deductible", "self_pay_ratio"]
     assert line["reasons"][0]["message"] == "起付线以下自付"
-    assert body["rule_set"]["effective_from"] == "2023-10-01"
+    assert body["rule_set"]["id"] == PolicyRuleSet.objects.get(effective_from="2023-10-01", region__code="340600").pk
     assert body["year_to_date"]["after"]["outpatient_deductible"]["fen"] == 20000
     assert body["person"]["id_number_masked"] == person.id_number_masked
     assert BenefitUsage.objects.count() == 0  # an estimate changes nothing
