@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from rest_framework import serializers
+
 
 def fen_to_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
@@ -20,6 +22,13 @@ def yuan_to_fen(text: str) -> int:
     if not value.is_finite() or value != value.quantize(Decimal("0.01")):
         raise ValueError(f"amounts have at most two decimals: {text!r}")
     return int(value * 100)
+
+
+class MoneySerializer(serializers.Serializer):
+    """Schema of :func:`money` in the OpenAPI document."""
+
+    fen = serializers.IntegerField()
+    yuan = serializers.CharField()
 
 
 def money(fen: int) -> dict[str, int | str]:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from payments.benefits.engine import Breakdown, Line, YearToDate
 from portal.institutions.models import Institution
-from portal.money import money
+from portal.money import MoneySerializer, money
 from portal.people.models import Person
 
 
@@ -31,14 +31,9 @@ class EstimateRequestSerializer(serializers.Serializer):
     items = FeeItemSerializer(many=True, allow_empty=False)
 
 
-class MoneyField(serializers.Serializer):
-    fen = serializers.IntegerField()
-    yuan = serializers.CharField()
-
-
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
-    amount = MoneyField()
+    amount = MoneySerializer()
     message = serializers.CharField()
 
 
@@ -47,13 +42,13 @@ class LineSerializer(serializers.Serializer):
     name = serializers.CharField()
     scheme = serializers.CharField(allow_null=True)
     rate_percent = serializers.CharField()
-    amount = MoneyField()
-    eligible = MoneyField()
-    deductible = MoneyField()
-    covered = MoneyField()
-    fund = MoneyField()
-    assistance = MoneyField()
-    resident = MoneyField()
+    amount = MoneySerializer()
+    eligible = MoneySerializer()
+    deductible = MoneySerializer()
+    covered = MoneySerializer()
+    fund = MoneySerializer()
+    assistance = MoneySerializer()
+    resident = MoneySerializer()
     reasons = ReasonSerializer(many=True)
 
 

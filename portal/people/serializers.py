@@ -5,12 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from portal.ledger.models import LedgerEntry
-from portal.money import fen_to_yuan
-
-
-class MoneySerializer(serializers.Serializer):
-    fen = serializers.IntegerField()
-    yuan = serializers.CharField()
+from portal.money import MoneySerializer, money
 
 
 class AccountSummarySerializer(serializers.Serializer):
@@ -47,7 +42,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "at", "kind", "memo", "reference", "amount", "balance_after"]
 
     def get_amount(self, entry: LedgerEntry) -> dict[str, Any]:
-        return {"fen": entry.amount, "yuan": fen_to_yuan(entry.amount)}
+        return money(entry.amount)
 
     def get_balance_after(self, entry: LedgerEntry) -> dict[str, Any]:
-        return {"fen": entry.balance_after, "yuan": fen_to_yuan(entry.balance_after)}
+        return money(entry.balance_after)
