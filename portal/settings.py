@@ -149,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.signin.tasks.purge_expired_challenges",
         "schedule": crontab(minute="*/15"),
     },
+    "rotate-voucher-signing-key": {
+        "task": "vouchers.tasks.rotate_signing_key",
+        "schedule": crontab(minute=7),  # hourly check; rotates once the key is a day old
+    },
 }
 
 # --- Auth and sessions ------------------------------------------------------------------

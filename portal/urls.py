@@ -8,6 +8,7 @@ from payments.benefits import views as benefit_views
 from portal.institutions import views as institution_views
 from portal.people import views as people_views
 from portal.signin import views as signin_views
+from vouchers import views as voucher_views
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -29,6 +30,18 @@ api_v1 = [
     path("terminal/me", institution_views.TerminalMeView.as_view(), name="terminal-me"),
     path("institutions/<str:code>", institution_views.InstitutionDetailView.as_view(), name="institution-detail"),
     path("benefits/estimate", benefit_views.BenefitEstimateView.as_view(), name="benefit-estimate"),
+    path("vouchers/activation/sms-code", voucher_views.ActivationCodeView.as_view(), name="voucher-activation-code"),
+    path("vouchers/activate", voucher_views.ActivateView.as_view(), name="voucher-activate"),
+    path("vouchers/mine", voucher_views.MyVoucherView.as_view(), name="voucher-mine"),
+    path("vouchers/code", voucher_views.CodeView.as_view(), name="voucher-code"),
+    path("vouchers/family", voucher_views.FamilyView.as_view(), name="voucher-family"),
+    path("vouchers/family/<int:holding_id>/consent", voucher_views.FamilyConsentView.as_view(), name="voucher-consent"),
+    path("vouchers/family/<int:holding_id>", voucher_views.FamilyRemoveView.as_view(), name="voucher-family-remove"),
+    path("vouchers/jwks", voucher_views.JwksView.as_view(), name="voucher-jwks"),
+    path("vouchers/revocations", voucher_views.RevocationsView.as_view(), name="voucher-revocations"),
+    path("vouchers/revocations/<str:kid>", voucher_views.RevocationsForKeyView.as_view(), name="voucher-revocations-key"),
+    path("scanner/scan", voucher_views.ScanView.as_view(), name="scanner-scan"),
+    path("staff/vouchers/figures", voucher_views.FiguresView.as_view(), name="staff-voucher-figures"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -37,6 +50,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/jwks.json", voucher_views.JwksView.as_view(), name="jwks"),
 ]
 
 handler404 = "portal.errors.json_not_found"

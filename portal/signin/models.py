@@ -8,7 +8,13 @@ from django.db import models
 class OtpChallenge(models.Model):
     """A code sent to a phone. Only its keyed hash is stored."""
 
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "登录 / sign in"
+        ACTIVATION = "activation", "激活电子凭证 / activate the e-voucher"
+        FAMILY_CONSENT = "family_consent", "同意亲情账户 / consent to a family holder"
+
     phone = models.CharField(max_length=11, db_index=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.SIGN_IN)
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.CASCADE)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -51,11 +51,13 @@ def _check_phone(phone: str) -> str:
     return phone
 
 
-def otp_request(*, phone: str, client_ip: str | None = None) -> OtpChallenge:
-    """Send a sign-in code. The answer is the same whether or not the phone is registered."""
+def otp_request(
+    *, phone: str, client_ip: str | None = None, purpose: str = OtpChallenge.Purpose.SIGN_IN
+) -> OtpChallenge:
+    """Send a one-time code. The answer is the same whether or not the phone is registered."""
     phone = _check_phone(phone)
     now = timezone.now()
-    lock_key = "otp-resend:" + hashlib.sha256(phone.encode()).hexdigest()
+    lock_key = f"otp-resend:{purpose}:" + hashlib.sha256(phone.encode()).hexdigest()
     if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, 1, timeout=settings.OTP_RESEND_SECONDS):
         raise DomainError(
             OTP_TOO_SOON, wait=settings.OTP_RESEND_SECONDS, details={"retry_after": settings.OTP_RESEND_SECONDS}
@@ -68,21 +70,26 @@ def otp_request(*, phone: str, client_ip: str | None = None) -> OtpChallenge:
     salt = secrets.token_hex(8)
     challenge = OtpChallenge.objects.create(
         phone=phone,
+        purpose=purpose,
         person=person,
         code_hash=f"{salt}${_code_hash(salt, code)}",
         expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         client_ip=client_ip,
     )
     if person is not None:
-        get_backend().send_code(phone=phone, code=code, ttl_minutes=settings.OTP_TTL_SECONDS // 60)
+        get_backend().send_code(
+            phone=phone, code=code, ttl_minutes=settings.OTP_TTL_SECONDS // 60, purpose=str(purpose)
+        )
     return challenge
 
 
-def otp_verify(*, phone: str, code: str) -> Person:
+def otp_verify(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.SIGN_IN) -> Person:
     """Check a code; on success it is consumed and the person returned."""
     phone = _check_phone(phone)
     now = timezone.now()
-    challenge = OtpChallenge.objects.filter(phone=phone, consumed_at__isnull=True).order_by("-id").first()
+    challenge = (
+        OtpChallenge.objects.filter(phone=phone, purpose=purpose, consumed_at__isnull=True).order_by("-id").first()
+    )
     if challenge is None:
         raise DomainError(OTP_EXPIRED)
     if challenge.expires_at <= now:

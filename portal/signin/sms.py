@@ -12,18 +12,22 @@ logger = logging.getLogger("portal.sms")
 
 
 class SmsBackend(Protocol):
-    def send_code(self, *, phone: str, code: str, ttl_minutes: int) -> None: ...
+    def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None: ...
 
 
-def sms_text(code: str, ttl_minutes: int) -> str:
-    return f"【医保服务】您的验证码是 {code}，{ttl_minutes} 分钟内有效。请勿告诉他人。"
+_PURPOSES = {"sign_in": "登录", "activation": "激活医保电子凭证", "family_consent": "同意亲属代为出示您的医保码"}
+
+
+def sms_text(code: str, ttl_minutes: int, purpose: str = "sign_in") -> str:
+    action = _PURPOSES.get(purpose, "验证")
+    return f"【医保服务】您正在{action}，验证码 {code}，{ttl_minutes} 分钟内有效。请勿告诉他人。"
 
 
 class ConsoleSmsBackend:
     """Embedded mode: the message goes to the server log, so a developer can sign in."""
 
-    def send_code(self, *, phone: str, code: str, ttl_minutes: int) -> None:
-        logger.warning("SMS to %s: %s", phone, sms_text(code, ttl_minutes))
+    def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None:
+        logger.warning("SMS to %s: %s", phone, sms_text(code, ttl_minutes, purpose))
 
 
 class LocmemSmsBackend:
@@ -31,8 +35,10 @@ class LocmemSmsBackend:
 
     outbox: list[dict[str, str]] = []
 
-    def send_code(self, *, phone: str, code: str, ttl_minutes: int) -> None:
-        self.outbox.append({"phone": phone, "code": code, "text": sms_text(code, ttl_minutes)})
+    def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None:
+        self.outbox.append(
+            {"phone": phone, "code": code, "purpose": purpose, "text": sms_text(code, ttl_minutes, purpose)}
+        )
 
 
 def get_backend() -> SmsBackend:

@@ -1,0 +1,158 @@
+"""E-vouchers (医保电子凭证), their signing keys, family display and scans."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+def _new_ref() -> str:
+    return secrets.token_hex(8)
+
+
+class SigningKey(models.Model):
+    """An Ed25519 key that signs voucher codes. The private key is held only encrypted."""
+
+    kid = models.CharField(max_length=64, unique=True, help_text="RFC 7638 thumbprint, base64url.")
+    short_id = models.CharField(max_length=8, unique=True, help_text="First 4 bytes of the thumbprint, hex.")
+    public_key = models.CharField(max_length=64, help_text="Raw public key, base64url.")
+    private_key_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    signs_until = models.DateTimeField(null=True, blank=True, help_text="Set when a newer key takes over.")
+    verifies_until = models.DateTimeField(null=True, blank=True, help_text="Codes it signed have expired by then.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.short_id} ({self.kid[:12]}…)"
+
+
+class Voucher(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "已激活 / active"
+        SUSPENDED = "suspended", "已暂停 / suspended"
+        REVOKED = "revoked", "已注销 / revoked"
+
+    class Channel(models.TextChoices):
+        APP = "app", "国家医保APP / national app"
+        WECHAT = "wechat", "微信 / WeChat"
+        ALIPAY = "alipay", "支付宝 / Alipay"
+        WEB = "web", "网页 / web"
+        FAMILY = "family", "亲情账户 / by a family holder"
+        STAFF = "staff", "经办窗口 / bureau counter"
+
+    TRANSITIONS = {
+        Status.ACTIVE: {Status.SUSPENDED, Status.REVOKED},
+        Status.SUSPENDED: {Status.ACTIVE, Status.REVOKED},
+        Status.REVOKED: set(),
+    }
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="vouchers")
+    ref = models.CharField(max_length=16, unique=True, help_text="Opaque reference in the codes (hex).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    activated_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    status_reason = models.CharField(max_length=30, blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=~Q(status="revoked"), name="voucher_one_live_per_person"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "channel"], name="voucher_status_channel")]
+
+    def __str__(self) -> str:
+        return f"voucher {self.ref} ({self.status})"
+
+
+class VoucherEvent(models.Model):
+    """History of every status change (activation included)."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=10, blank=True, default="")
+    to_status = models.CharField(max_length=10)
+    reason = models.CharField(max_length=30, blank=True, default="")
+    note = models.CharField(max_length=200, blank=True, default="")
+    actor_user = models.ForeignKey("people.User", null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_id}: {self.from_status or '-'} -> {self.to_status} ({self.reason})"
+
+
+class FamilyHolding(models.Model):
+    """A holder (亲情账户) may show a relative's code. Benefits stay the relative's own."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认 / waiting for consent"
+        ACTIVE = "active", "有效 / active"
+        REMOVED = "removed", "已解除 / removed"
+
+    class Consent(models.TextChoices):
+        SMS = "sms", "短信验证码 / SMS code"
+        APP = "app", "本人在应用内确认 / confirmed in the app"
+        STAFF = "staff", "经办登记（未成年人/老年人）/ registered by staff"
+
+    ref = models.CharField(
+        max_length=16, unique=True, default=_new_ref, help_text="Opaque reference put in the codes the holder shows."
+    )
+    holder = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="holdings")
+    relative = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="held_by")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    consent = models.CharField(max_length=10, choices=Consent.choices, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.CharField(max_length=10, blank=True, default="", help_text="holder, relative or staff")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "relative"], condition=~Q(status="removed"), name="holding_once_per_pair"
+            ),
+            models.CheckConstraint(condition=~Q(holder=models.F("relative")), name="holding_not_oneself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_id} holds {self.relative_id} ({self.status})"
+
+
+class ScanSession(models.Model):
+    """One redeemed code. The unique nonce is what makes a code one-time."""
+
+    class BusinessType(models.TextChoices):
+        REGISTRATION = "01101", "挂号 / registration"
+        SETTLEMENT = "01301", "结算 / settlement"
+        DRUG_COLLECTION = "01302", "取药 / drug collection"
+        PHARMACY_PURCHASE = "02121", "药店购药 / pharmacy purchase"
+        OUTSIDE_PRESCRIPTION = "02122", "外配处方下载 / download an outside prescription"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nonce = models.CharField(max_length=16, unique=True)
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="scans")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="scan_sessions")
+    holder = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="scans_as_holder"
+    )
+    terminal = models.ForeignKey("institutions.Terminal", on_delete=models.PROTECT, related_name="scans")
+    institution = models.ForeignKey("institutions.Institution", on_delete=models.PROTECT, related_name="scans")
+    business_type = models.CharField(max_length=5, choices=BusinessType.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"scan {self.id} {self.business_type}"

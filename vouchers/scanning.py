@@ -1,0 +1,204 @@
+"""Issuing dynamic codes to residents, and redeeming them at institution terminals."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import segno
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.errors import DomainError, define
+from portal.institutions.models import Institution, Terminal
+from portal.people.models import Person
+from vouchers import codec
+from vouchers.family import may_show_code_of
+from vouchers.keys import ring, ring_reset
+from vouchers.models import FamilyHolding, ScanSession, Voucher
+from vouchers.services import NO_VOUCHER, VOUCHER_SUSPENDED
+
+CODE_LIFETIME = 60  # seconds a code is valid
+REFRESH_AFTER = 30  # the app shows a new code every 30 seconds
+CLOCK_SKEW = 5
+SCAN_SESSION_MINUTES = 5
+
+NOT_YOUR_RELATIVE = define(
+    "not_your_relative", 404, "您未被授权出示该亲属的医保码", "You are not allowed to show this person's code"
+)
+# Refusals at the scanner, one code each.
+SCAN_ERRORS = {
+    "malformed": define("code_malformed", 400, "无法识别的医保码", "This is not a readable e-voucher code"),
+    "unsupported_version": define(
+        "code_unsupported_version", 400, "医保码版本不受支持", "This code version is not supported"
+    ),
+    "unknown_key": define(
+        "code_unknown_key", 400, "医保码签名密钥未知或已失效", "The code was signed with an unknown key"
+    ),
+    "bad_signature": define("code_bad_signature", 400, "医保码签名无效", "The code's signature is not valid"),
+    "expired": define(
+        "code_expired", 400, "医保码已过期，请刷新后重新出示", "The code has expired; refresh and show it again"
+    ),
+    "not_yet_valid": define(
+        "code_not_yet_valid",
+        400,
+        "医保码时间异常，请检查手机时间",
+        "The code is from the future; check the phone's clock",
+    ),
+    "replayed": define(
+        "code_replayed", 409, "该医保码已被使用，请刷新后重新出示", "This code was already used; show a fresh one"
+    ),
+    "revoked": define("code_revoked", 403, "医保电子凭证已注销", "The e-voucher has been revoked"),
+    "suspended": define("code_suspended", 403, "医保电子凭证已暂停使用", "The e-voucher is suspended"),
+    "holder_removed": define(
+        "code_holder_removed", 403, "出示人已无权出示该医保码", "The person showing this code may no longer show it"
+    ),
+    "wrong_institution": define(
+        "code_wrong_institution",
+        403,
+        "本机构类型不能办理该业务（{business}）",
+        "This kind of institution cannot do this business ({business})",
+    ),
+}
+
+# Which institution kinds may use which business types.
+BUSINESS_BY_KIND = {
+    Institution.Kind.HOSPITAL: {"01101", "01301", "01302"},
+    Institution.Kind.PHARMACY: {"02121", "02122"},
+    Institution.Kind.INTERNET_HOSPITAL: {"01101", "01301"},
+}
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    text: str
+    issued_at: int
+    expires_at: int
+    subject: Person
+    holder: Person | None
+
+    def svg(self) -> bytes:
+        out = io.BytesIO()
+        qr_code(self.text).save(out, kind="svg", scale=4, border=4, xmldecl=False)
+        return out.getvalue()
+
+    def png(self, scale: int = 6) -> bytes:
+        out = io.BytesIO()
+        qr_code(self.text).save(out, kind="png", scale=scale, border=4)
+        return out.getvalue()
+
+
+def qr_code(text: str) -> segno.QRCode:
+    """Error correction M, alphanumeric mode (Base45 uses only QR's alphanumeric characters)."""
+    return segno.make_qr(text, error="m", boost_error=False, mode="alphanumeric")
+
+
+def _now() -> float:
+    return time.time()
+
+
+def code_issue(*, viewer: Person, subject: Person) -> IssuedCode:
+    """A fresh code for the viewer's own voucher, or a relative's they hold (family display)."""
+    holder: Person | None = None
+    holding: FamilyHolding | None = None
+    if subject.pk != viewer.pk:
+        holding = may_show_code_of(viewer=viewer, subject=subject)
+        if holding is None:
+            raise DomainError(NOT_YOUR_RELATIVE)
+        holder = viewer
+    voucher = Voucher.objects.filter(person=subject).exclude(status=Voucher.Status.REVOKED).first()
+    if voucher is None:
+        raise DomainError(NO_VOUCHER)
+    if voucher.status == Voucher.Status.SUSPENDED:
+        raise DomainError(VOUCHER_SUSPENDED)
+    holder_ref = bytes.fromhex(holding.ref) if holding is not None else None
+    keys = ring()
+    assert keys.signing is not None and keys.signing_private is not None
+    issued_at = int(_now())
+    payload = codec.Payload(
+        key_id=bytes.fromhex(keys.signing.short_id),
+        voucher_ref=bytes.fromhex(voucher.ref),
+        issued_at=issued_at,
+        lifetime=CODE_LIFETIME,
+        nonce=secrets.token_bytes(8),
+        holder_ref=holder_ref,
+    )
+    text = codec.encode(payload, keys.signing_private)
+    return IssuedCode(text, issued_at, payload.expires_at, subject, holder)
+
+
+def _refuse(reason: str, **params: object) -> DomainError:
+    return DomainError(SCAN_ERRORS[reason], details={"reason": reason}, **params)
+
+
+def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
+    """Verify a scanned code completely and redeem it once. Returns the scan session."""
+    institution = terminal.institution
+    if business_type not in BUSINESS_BY_KIND.get(Institution.Kind(institution.kind), set()):
+        raise _refuse("wrong_institution", business=business_type)
+    now = _now()
+    keys = ring()
+    try:
+        payload, _, _ = codec.decode(text)
+        if payload.key_id not in keys.verifying:
+            ring_reset()  # a key created in another process in the last few seconds
+            keys = ring()
+        payload = codec.verify(text, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
+    except codec.CodeError as error:
+        raise _refuse(error.code) from None
+    voucher = Voucher.objects.select_related("person", "person__region").filter(ref=payload.voucher_ref.hex()).first()
+    if voucher is None or voucher.status == Voucher.Status.REVOKED:
+        raise _refuse("revoked")
+    if voucher.status == Voucher.Status.SUSPENDED:
+        raise _refuse("suspended")
+    holder: Person | None = None
+    if payload.holder_ref is not None:
+        holding = (
+            FamilyHolding.objects.select_related("holder")
+            .filter(ref=payload.holder_ref.hex(), relative=voucher.person, status=FamilyHolding.Status.ACTIVE)
+            .first()
+        )
+        if holding is None:
+            raise _refuse("holder_removed")
+        holder = holding.holder
+    created = timezone.now()
+    try:
+        with transaction.atomic():
+            session = ScanSession.objects.create(
+                nonce=payload.nonce.hex(),
+                voucher=voucher,
+                person=voucher.person,
+                holder=holder,
+                terminal=terminal,
+                institution=institution,
+                business_type=business_type,
+                expires_at=created + timedelta(minutes=SCAN_SESSION_MINUTES),
+            )
+            audit_record(
+                action=AuditEvent.Action.READ,
+                person=voucher.person,
+                purpose=f"scan {business_type}",
+                terminal=terminal,
+                fields=["name", "id_number_masked", "insurance_type", "region"],
+            )
+    except IntegrityError:
+        raise _refuse("replayed") from None
+    return session
+
+
+def scan_session_valid(*, session_id: str, terminal: Terminal) -> ScanSession | None:
+    """A scan session that this terminal's institution may still use for the next call."""
+    return (
+        ScanSession.objects.select_related("person", "voucher")
+        .filter(pk=session_id, institution_id=terminal.institution_id, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def epoch_to_datetime(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC).astimezone(timezone.get_current_timezone())

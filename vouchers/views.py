@@ -1,0 +1,277 @@
+"""E-voucher API: activation, codes, family display, scanning, published keys and figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.errors import NOT_FOUND, DomainError
+from portal.people.models import Person
+from portal.signin.models import OtpChallenge
+from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
+from portal.signin.services import otp_request
+from vouchers import family, scanning, selectors
+from vouchers.models import FamilyHolding, ScanSession, Voucher
+from vouchers.services import NO_PHONE, live_voucher, voucher_activate
+
+NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
+
+
+def _me(request: Request) -> Person:
+    person = request_person(request)
+    assert person is not None
+    return person
+
+
+def _voucher_body(voucher: Voucher | None) -> dict[str, Any] | None:
+    if voucher is None:
+        return None
+    return {
+        "status": voucher.status,
+        "channel": voucher.channel,
+        "activated_at": voucher.activated_at,
+        "status_reason": voucher.status_reason,
+    }
+
+
+class ActivationCodeView(APIView):
+    """Send an SMS code to my registered phone, to confirm an activation."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(request=None, responses={202: None}, tags=["e-voucher"])
+    def post(self, request: Request) -> Response:
+        me = _me(request)
+        if not me.phone:
+            raise DomainError(NO_PHONE)
+        otp_request(phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=request.META.get("REMOTE_ADDR"))
+        return Response({"sent": True, "phone_masked": me.masked_phone}, status=status.HTTP_202_ACCEPTED)
+
+
+class ActivateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(max_length=20)
+    sms_code = serializers.CharField(max_length=10)
+    channel = serializers.ChoiceField(choices=["app", "wechat", "alipay", "web"])
+
+
+class ActivateView(APIView):
+    """Activate my e-voucher: name + identity number must match my record, plus the SMS code."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(request=ActivateSerializer, responses={201: None}, tags=["e-voucher"])
+    def post(self, request: Request) -> Response:
+        data = ActivateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        voucher = voucher_activate(person=_me(request), **data.validated_data)
+        return Response(_voucher_body(voucher), status=status.HTTP_201_CREATED)
+
+
+class MyVoucherView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses=inline_serializer("MyVoucher", {"voucher": serializers.DictField()}), tags=["e-voucher"])
+    def get(self, request: Request) -> Response:
+        me = _me(request)
+        return Response({"voucher": _voucher_body(live_voucher(person=me))})
+
+
+class CodeView(APIView):
+    """A fresh signed code (valid 60 s, refresh every 30 s) as text, SVG or PNG. Never cached."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("person", int, description="A relative whose code I may show (default: mine)."),
+            OpenApiParameter("format", str, enum=["json", "svg", "png"], description="Default json."),
+        ],
+        responses={200: None},
+        tags=["e-voucher"],
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        me = _me(request)
+        subject = me
+        wanted = request.query_params.get("person")
+        if wanted and wanted != str(me.pk):
+            subject = Person.objects.filter(pk=int(wanted) if wanted.isdigit() else 0).first() or me
+            if subject.pk == me.pk:
+                raise DomainError(scanning.NOT_YOUR_RELATIVE)
+        issued = scanning.code_issue(viewer=me, subject=subject)
+        kind = request.query_params.get("format", "json")
+        if kind == "svg":
+            return HttpResponse(issued.svg(), content_type="image/svg+xml", headers=NO_STORE)
+        if kind == "png":
+            return HttpResponse(issued.png(), content_type="image/png", headers=NO_STORE)
+        body = {
+            "code": issued.text,
+            "issued_at": scanning.epoch_to_datetime(issued.issued_at),
+            "expires_at": scanning.epoch_to_datetime(issued.expires_at),
+            "refresh_after_seconds": scanning.REFRESH_AFTER,
+            "person": {"id": subject.pk, "name": subject.name},
+            "shown_by_holder": issued.holder is not None,
+        }
+        return Response(body, headers=NO_STORE)
+
+
+def _holding_body(holding: FamilyHolding, me: Person) -> dict[str, Any]:
+    other = holding.relative if holding.holder_id == me.pk else holding.holder
+    return {
+        "id": holding.pk,
+        "role": "holder" if holding.holder_id == me.pk else "relative",
+        "person": {"id": other.pk, "name": other.name, "id_number_masked": other.id_number_masked},
+        "status": holding.status,
+        "consent": holding.consent,
+        "created_at": holding.created_at,
+    }
+
+
+class FamilyAddSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(max_length=20)
+
+
+class FamilyView(APIView):
+    """Relatives whose codes I show, and people who show mine."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(responses={200: None}, tags=["e-voucher family"])
+    def get(self, request: Request) -> Response:
+        me = _me(request)
+        return Response(
+            {
+                "i_show": [_holding_body(h, me) for h in family.holdings_of_holder(holder=me)],
+                "shown_by": [_holding_body(h, me) for h in family.holders_of_relative(relative=me)],
+                "max_relatives": family.MAX_RELATIVES,
+            }
+        )
+
+    @extend_schema(request=FamilyAddSerializer, responses={201: None}, tags=["e-voucher family"])
+    def post(self, request: Request) -> Response:
+        data = FamilyAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        me = _me(request)
+        holding = family.holding_request(holder=me, **data.validated_data)
+        body = _holding_body(holding, me)
+        body["consent_by"] = "sms" if holding.relative.phone else "staff"
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class FamilyConsentView(APIView):
+    """Consent: the holder sends the SMS code the relative received, or the relative confirms in the app."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        request=inline_serializer("FamilyConsent", {"sms_code": serializers.CharField(required=False)}),
+        responses={200: None},
+        tags=["e-voucher family"],
+    )
+    def post(self, request: Request, holding_id: int) -> Response:
+        me = _me(request)
+        code = request.data.get("sms_code") if hasattr(request.data, "get") else None
+        if code:
+            holding = family.holding_consent_by_sms(holding_id=holding_id, holder=me, sms_code=str(code))
+        else:
+            holding = family.holding_consent_in_app(holding_id=holding_id, relative=me)
+        return Response(_holding_body(holding, me))
+
+
+class FamilyRemoveView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(request=None, responses={204: None}, tags=["e-voucher family"])
+    def delete(self, request: Request, holding_id: int) -> Response:
+        family.holding_remove(holding_id=holding_id, by=_me(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScanSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=400, trim_whitespace=True)
+    business_type = serializers.ChoiceField(choices=ScanSession.BusinessType.choices)
+
+
+class ScanView(APIView):
+    """A terminal scans a resident's code: who it is, and a scan session for the next calls."""
+
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=ScanSerializer, responses={201: None}, tags=["scanner"])
+    def post(self, request: Request) -> Response:
+        data = ScanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terminal = request_terminal(request)
+        assert terminal is not None
+        session = scanning.scan(
+            terminal=terminal, text=data.validated_data["code"], business_type=data.validated_data["business_type"]
+        )
+        person = session.person
+        body = {
+            "scan_session_id": str(session.id),
+            "expires_at": session.expires_at,
+            "business_type": session.business_type,
+            "person": {
+                "name": person.name,
+                "id_number_masked": person.id_number_masked,
+                "gender": person.gender,
+                "birth_date": person.birth_date,
+                "insurance_type": person.insurance_type,
+                "region": {"code": person.region.code, "name": person.region.name},
+                "insured": person.insured,
+            },
+            "voucher_status": session.voucher.status,
+            "shown_by_holder": {"name": session.holder.name} if session.holder else None,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class JwksView(APIView):
+    """Public keys that verify voucher codes (RFC 7517; kid = RFC 7638 thumbprint)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: None}, tags=["e-voucher keys"])
+    def get(self, request: Request) -> Response:
+        return Response(selectors.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+class RevocationsView(APIView):
+    """Revocation ids of suspended and revoked vouchers per key, with a version number."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: None}, tags=["e-voucher keys"])
+    def get(self, request: Request, kid: str | None = None) -> Response:
+        document = selectors.revocations(kid=kid)
+        if kid is not None and kid not in document["keys"]:
+            raise DomainError(NOT_FOUND)
+        return Response(document, headers={"Cache-Control": "public, max-age=30", "ETag": f'"{document["version"]}"'})
+
+
+class RevocationsForKeyView(RevocationsView):
+    """The revocation list of one key."""
+
+    @extend_schema(operation_id="vouchers_revocations_for_key", responses={200: None}, tags=["e-voucher keys"])
+    def get(self, request: Request, kid: str | None = None) -> Response:
+        return super().get(request, kid)
+
+
+class FiguresView(APIView):
+    """For staff: activation rate per region and channel, and scans by business type."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: None}, tags=["staff"])
+    def get(self, request: Request) -> Response:
+        return Response(selectors.voucher_figures())
