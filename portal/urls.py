@@ -39,7 +39,9 @@ api_v1 = [
     path("vouchers/family/<int:holding_id>", voucher_views.FamilyRemoveView.as_view(), name="voucher-family-remove"),
     path("vouchers/jwks", voucher_views.JwksView.as_view(), name="voucher-jwks"),
     path("vouchers/revocations", voucher_views.RevocationsView.as_view(), name="voucher-revocations"),
-    path("vouchers/revocations/<str:kid>", voucher_views.RevocationsForKeyView.as_view(), name="voucher-revocations-key"),
+    path(
+        "vouchers/revocations/<str:kid>", voucher_views.RevocationsForKeyView.as_view(), name="voucher-revocations-key"
+    ),
     path("scanner/scan", voucher_views.ScanView.as_view(), name="scanner-scan"),
     path("staff/vouchers/figures", voucher_views.FiguresView.as_view(), name="staff-voucher-figures"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 
 
@@ -148,7 +149,7 @@ class ScanSession(models.Model):
     terminal = models.ForeignKey("institutions.Terminal", on_delete=models.PROTECT, related_name="scans")
     institution = models.ForeignKey("institutions.Institution", on_delete=models.PROTECT, related_name="scans")
     business_type = models.CharField(max_length=5, choices=BusinessType.choices)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField()
 
     class Meta:

@@ -177,6 +177,7 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
                 terminal=terminal,
                 institution=institution,
                 business_type=business_type,
+                created_at=created,
                 expires_at=created + timedelta(minutes=SCAN_SESSION_MINUTES),
             )
             audit_record(

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vouchers import codec
 
-CLOCK = 1_790_000_000  # 2026-09-21T13:33:20Z: the validation time for every vector
+CLOCK = 1_790_000_000  # 2026-09-21T14:13:20Z: the validation time for every vector
 
 
 def _key(seed: str) -> Ed25519PrivateKey:

@@ -92,7 +92,7 @@ class CodeView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("person", int, description="A relative whose code I may show (default: mine)."),
-            OpenApiParameter("format", str, enum=["json", "svg", "png"], description="Default json."),
+            OpenApiParameter("as", str, enum=["json", "svg", "png"], description="Default json."),
         ],
         responses={200: None},
         tags=["e-voucher"],
@@ -106,7 +106,7 @@ class CodeView(APIView):
             if subject.pk == me.pk:
                 raise DomainError(scanning.NOT_YOUR_RELATIVE)
         issued = scanning.code_issue(viewer=me, subject=subject)
-        kind = request.query_params.get("format", "json")
+        kind = request.query_params.get("as", "json")
         if kind == "svg":
             return HttpResponse(issued.svg(), content_type="image/svg+xml", headers=NO_STORE)
         if kind == "png":
