@@ -6,8 +6,8 @@ import secrets
 import uuid
 
 from django.db import models
-from django.utils import timezone
 from django.db.models import Q
+from django.utils import timezone
 
 
 def _new_ref() -> str:

@@ -34,7 +34,7 @@ def _code(person, viewer=None) -> str:
 
 
 def test_a_pharmacy_scans_a_code_and_learns_who_it_is(terminal_api) -> None:
-    person, voucher = resident_with_voucher(name="孙悟空", insurance_type="retired")
+    person, _voucher = resident_with_voucher(name="孙悟空", insurance_type="retired")
     client = terminal_api(pharmacy())
     response = _scan(client, _code(person))
     assert response.status_code == 201, response.json()
@@ -84,7 +84,7 @@ def test_a_code_from_the_future_is_refused(terminal_api, monkeypatch) -> None:
 def test_a_tampered_code_has_a_bad_signature(terminal_api) -> None:
     person, _ = resident_with_voucher()
     other, _ = resident_with_voucher()
-    payload, body, signature = codec.decode(_code(person))
+    _payload, body, signature = codec.decode(_code(person))
     forged_body = bytearray(body)
     forged_body[6:14] = codec.decode(_code(other))[0].voucher_ref  # somebody else's voucher
     forged = codec.PREFIX + base45.b45encode(bytes(forged_body) + signature).decode()
@@ -93,7 +93,7 @@ def test_a_tampered_code_has_a_bad_signature(terminal_api) -> None:
 
 
 def test_a_code_signed_by_an_unknown_key_is_refused(terminal_api) -> None:
-    person, voucher = resident_with_voucher()
+    _person, voucher = resident_with_voucher()
     stranger = Ed25519PrivateKey.generate()
     payload = codec.Payload(
         key_id=codec.short_key_id(stranger.public_key()),
