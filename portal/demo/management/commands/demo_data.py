@@ -19,7 +19,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {summary.regions} regions, {summary.institutions} institutions, "
-                f"{summary.households} households, {summary.persons} insured persons."
+                f"{summary.households} households, {summary.persons} insured persons, "
+                f"{summary.vouchers} active e-vouchers, {summary.holdings} family holdings."
             )
         )
         if options["quiet"]:
