@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portal.ledger",
     "portal.audit",
     "portal.signin",
+    "portal.family",
     "portal.demo",
     "portal.ops",
     "vouchers",
@@ -148,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sign-in-codes": {
         "task": "portal.signin.tasks.purge_expired_challenges",
         "schedule": crontab(minute="*/15"),
+    },
+    "expire-overdue-family-bindings": {
+        "task": "portal.family.tasks.expire_overdue_bindings",
+        "schedule": crontab(minute=17),
     },
     "rotate-voucher-signing-key": {
         "task": "vouchers.tasks.rotate_signing_key",

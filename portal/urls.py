@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments.benefits import views as benefit_views
+from portal.family import views as family_views
 from portal.institutions import views as institution_views
 from portal.people import views as people_views
 from portal.signin import views as signin_views
@@ -44,6 +45,10 @@ api_v1 = [
     ),
     path("scanner/scan", voucher_views.ScanView.as_view(), name="scanner-scan"),
     path("staff/vouchers/figures", voucher_views.FiguresView.as_view(), name="staff-voucher-figures"),
+    path("family/bindings", family_views.BindingsView.as_view(), name="family-bindings"),
+    path("family/bindings/<int:binding_id>", family_views.BindingView.as_view(), name="family-binding"),
+    path("family/bindings/<int:binding_id>/consent", family_views.BindingConsentView.as_view(), name="family-consent"),
+    path("family/bindings/<int:binding_id>/proof", family_views.BindingProofView.as_view(), name="family-proof"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

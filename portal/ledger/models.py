@@ -93,6 +93,22 @@ class LedgerTransaction(AppendOnlyModel):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of what was asked, for idempotent retries.")
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    refund_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        help_text="The payment a (partial) refund gives money back for.",
+    )
+    beneficiary = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_transactions",
+        help_text="Whose purchase or refund this is (may differ from the accounts' owners: family sharing).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -33,12 +33,12 @@ class Leg:
     amount: int  # fen: + credit, - debit
 
 
-def _fingerprint(kind: str, legs: Sequence[Leg], reference: str, reverses_id: int | None) -> str:
+def _fingerprint(kind: str, legs: Sequence[Leg], reference: str, links: tuple[int | None, ...]) -> str:
     payload = {
         "kind": kind,
         "legs": sorted([leg.account_id, leg.amount] for leg in legs),
         "reference": reference,
-        "reverses": reverses_id,
+        "links": links,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -61,6 +61,8 @@ def ledger_post(
     reference: str = "",
     idempotency_key: str | None = None,
     reverses: LedgerTransaction | None = None,
+    refund_of: LedgerTransaction | None = None,
+    beneficiary: Person | None = None,
 ) -> LedgerTransaction:
     """Post one balanced transaction, atomically.
 
@@ -70,7 +72,8 @@ def ledger_post(
     different legs raises ``idempotency_conflict``.
     """
     _validate(legs)
-    fingerprint = _fingerprint(kind, legs, reference, reverses.pk if reverses else None)
+    links = tuple(obj.pk if obj is not None else None for obj in (reverses, refund_of, beneficiary))
+    fingerprint = _fingerprint(kind, legs, reference, links)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -81,6 +84,8 @@ def ledger_post(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     reverses=reverses,
+                    refund_of=refund_of,
+                    beneficiary=beneficiary,
                 )
         except IntegrityError:
             if idempotency_key is not None:
@@ -128,6 +133,7 @@ def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str 
         reference=original.reference,
         idempotency_key=idempotency_key,
         reverses=original,
+        beneficiary=original.beneficiary,
     )
 
 

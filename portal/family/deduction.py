@@ -1,0 +1,177 @@
+"""Paying a person's personal-account share with family sharing, and refunding it leg by leg.
+
+Order (DOMAIN: family account sharing): the payer's own personal account first; then the accounts of
+the initiators who bound the payer, in the order the bindings became active; all or nothing. Every leg
+is a ledger entry on its real owner's account, so a refund returns each leg where it came from.
+Only personal-account money moves here: pooled-fund benefits stay personal (payments/benefits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+
+from portal.errors import DomainError, define
+from portal.family.models import FamilyBinding
+from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from portal.ledger.services import INSUFFICIENT_BALANCE, Leg, ledger_post
+from portal.people.models import Person
+
+REFUND_TOO_LARGE = define(
+    "refund_exceeds_payment",
+    409,
+    "退款金额超过可退金额 {left} 分",
+    "The refund is more than the {left} fen left to refund",
+)
+NOT_A_FAMILY_PAYMENT = define("not_a_family_payment", 404, "未找到该笔支付", "No such payment")
+AMOUNT_INVALID = define(
+    "amount_invalid", 400, "金额须为正整数（分）", "The amount must be a positive whole number of fen"
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    account_id: int
+    owner_id: int
+
+
+def payment_sources(*, payer: Person) -> list[Source]:
+    """The accounts a payment for ``payer`` may draw on, in deduction order."""
+    sources: list[Source] = []
+    own = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PERSONAL, person=payer).values_list("pk", flat=True)
+    sources += [Source(pk, payer.pk) for pk in own]
+    bindings = (
+        FamilyBinding.objects.filter(bound=payer, status=FamilyBinding.Status.ACTIVE)
+        .order_by("activated_at", "id")
+        .values_list("initiator_id", flat=True)
+    )
+    initiator_ids = list(bindings)
+    accounts = dict(
+        LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PERSONAL, person_id__in=initiator_ids).values_list(
+            "person_id", "pk"
+        )
+    )
+    sources += [Source(accounts[i], i) for i in initiator_ids if i in accounts]
+    return sources
+
+
+def family_deduct(
+    *,
+    payer: Person,
+    amount_fen: int,
+    to_account_id: int,
+    reference: str,
+    idempotency_key: str | None = None,
+    kind: str = LedgerTransaction.Kind.PAYMENT,
+) -> LedgerTransaction:
+    """Take ``amount_fen`` for ``payer`` from their account, then their initiators' in binding order."""
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise DomainError(AMOUNT_INVALID)
+    if idempotency_key is not None:
+        first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        if first is not None:
+            return _same_or_conflict(first, payer, amount_fen, to_account_id)
+    with transaction.atomic():
+        sources = payment_sources(payer=payer)
+        ids = sorted({s.account_id for s in sources} | {to_account_id})
+        balances = dict(
+            LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "balance")
+        )
+        if idempotency_key is not None:  # a concurrent retry may have finished while we waited
+            first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+            if first is not None:
+                return _same_or_conflict(first, payer, amount_fen, to_account_id)
+        # The bindings may have changed while we waited for the locks: read them again under the locks.
+        sources = [s for s in payment_sources(payer=payer) if s.account_id in balances]
+        legs: list[Leg] = []
+        left = amount_fen
+        for source in sources:
+            take = min(balances[source.account_id], left)
+            if take > 0:
+                legs.append(Leg(source.account_id, -take))
+                left -= take
+            if left == 0:
+                break
+        if left > 0:
+            raise DomainError(INSUFFICIENT_BALANCE, details={"needed": amount_fen, "available": amount_fen - left})
+        legs.append(Leg(to_account_id, amount_fen))
+        return ledger_post(
+            kind=kind,
+            legs=legs,
+            memo="personal account payment (family sharing)",
+            reference=reference,
+            idempotency_key=idempotency_key,
+            beneficiary=payer,
+        )
+
+
+def _same_or_conflict(first: LedgerTransaction, payer: Person, amount: int, to_account_id: int) -> LedgerTransaction:
+    from portal.ledger.services import IDEMPOTENCY_CONFLICT
+
+    credit = first.entries.filter(account_id=to_account_id, amount=amount).exists()
+    if first.beneficiary_id != payer.pk or not credit:
+        raise DomainError(IDEMPOTENCY_CONFLICT)
+    return first
+
+
+def refundable_by_account(*, payment: LedgerTransaction) -> dict[int, int]:
+    """What is left to give back to each account the payment drew on."""
+    taken = {e.account_id: -e.amount for e in payment.entries.all() if e.amount < 0}
+    returned = dict(
+        LedgerEntry.objects.filter(transaction__refund_of=payment, account_id__in=taken, amount__gt=0)
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    return {account: amount - returned.get(account, 0) for account, amount in taken.items()}
+
+
+def family_refund(
+    *, payment_id: int, amount_fen: int | None = None, reference: str, idempotency_key: str | None = None
+) -> LedgerTransaction:
+    """Give money back to the accounts a payment drew on: the last one drawn gets its money back first.
+
+    Refunds of one payment run one at a time (the payment row is locked) and never exceed what was paid.
+    """
+    with transaction.atomic():
+        payment = (
+            LedgerTransaction.objects.select_for_update()
+            .filter(pk=payment_id, refund_of__isnull=True, reverses__isnull=True)
+            .first()
+        )
+        if payment is None:
+            raise DomainError(NOT_A_FAMILY_PAYMENT)
+        if idempotency_key is not None:
+            first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+            if first is not None:
+                return first
+        debits = [e for e in payment.entries.order_by("id") if e.amount < 0]
+        credit = next(e for e in payment.entries.all() if e.amount > 0)
+        left = refundable_by_account(payment=payment)
+        total_left = sum(left.values())
+        wanted = total_left if amount_fen is None else amount_fen
+        if not isinstance(wanted, int) or wanted <= 0:
+            raise DomainError(AMOUNT_INVALID)
+        if wanted > total_left:
+            raise DomainError(REFUND_TOO_LARGE, left=total_left)
+        legs: list[Leg] = []
+        remaining = wanted
+        for entry in reversed(debits):  # last drawn, first repaid
+            give = min(left[entry.account_id], remaining)
+            if give > 0:
+                legs.append(Leg(entry.account_id, give))
+                remaining -= give
+            if remaining == 0:
+                break
+        legs.append(Leg(credit.account_id, -wanted))
+        return ledger_post(
+            kind=LedgerTransaction.Kind.REFUND,
+            legs=legs,
+            memo=f"refund of #{payment.pk}",
+            reference=reference,
+            idempotency_key=idempotency_key,
+            refund_of=payment,
+            beneficiary=payment.beneficiary,
+        )
