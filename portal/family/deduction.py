@@ -151,10 +151,12 @@ def family_refund(
         credit = next(e for e in payment.entries.all() if e.amount > 0)
         left = refundable_by_account(payment=payment)
         total_left = sum(left.values())
-        wanted = total_left if amount_fen is None else amount_fen
-        if not isinstance(wanted, int) or wanted <= 0:
+        if amount_fen is not None and (
+            not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0
+        ):
             raise DomainError(AMOUNT_INVALID)
-        if wanted > total_left:
+        wanted = total_left if amount_fen is None else amount_fen
+        if wanted > total_left or total_left == 0:
             raise DomainError(REFUND_TOO_LARGE, left=total_left)
         legs: list[Leg] = []
         remaining = wanted

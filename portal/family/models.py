@@ -19,11 +19,18 @@ class Relation(models.TextChoices):
     GRANDCHILD = "grandchild", "孙子女、外孙子女 / grandchild"
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files with no URL at all: read only through views that check permission."""
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("private files are not served by URL")
+
+
 def private_storage() -> FileSystemStorage:
-    """Proof documents: on disk outside any served URL; read only through the permission-checked view."""
+    """Proof documents live under MEDIA_ROOT/private, which no web server serves."""
     from django.conf import settings
 
-    return FileSystemStorage(location=settings.MEDIA_ROOT / "private", base_url=None)
+    return PrivateStorage(location=settings.MEDIA_ROOT / "private")
 
 
 def proof_path(instance: FamilyBinding, filename: str) -> str:
