@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test import override_settings
 
 from portal.identity import make_id_number
 from portal.institutions.models import Institution, Region, Terminal
@@ -76,6 +77,7 @@ class DemoSummary:
     staff: list[tuple[str, str]] = field(default_factory=list)
     vouchers: int = 0
     holdings: int = 0
+    bindings: int = 0
 
 
 def _name(rng: random.Random, surname: str | None = None) -> str:
@@ -117,6 +119,52 @@ def _demo_vouchers(progress: Callable[[str], None]) -> tuple[int, int]:
     holdings = FamilyHolding.objects.filter(status=FamilyHolding.Status.ACTIVE).count()
     progress(f"  e-vouchers active: {vouchers}, family holdings: {holdings}")
     return vouchers, holdings
+
+
+DEMO_PROOF = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # stands for a scanned household register page
+
+
+def _demo_family_bindings(progress: Callable[[str], None]) -> int:
+    """Employee household heads bind their spouse, children and parents (家庭共济), through the services."""
+    from portal.family.models import FamilyBinding
+    from portal.signin.sms import LocmemSmsBackend
+
+    with override_settings(SMS_BACKEND="portal.signin.sms.LocmemSmsBackend"):  # relatives consent in person
+        _bind_households()
+    LocmemSmsBackend.outbox.clear()
+    count = FamilyBinding.objects.filter(status=FamilyBinding.Status.ACTIVE).count()
+    progress(f"  family-sharing bindings active: {count}")
+    return count
+
+
+def _bind_households() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.family.models import FamilyBinding
+    from portal.family.services import binding_consent_in_app, binding_request, binding_review
+    from portal.people.services import person_id_number
+
+    for household in Household.objects.prefetch_related("members").order_by("id"):
+        members = sorted(household.members.all(), key=lambda p: p.pk)
+        head = members[0]
+        if not head.is_employee:
+            continue
+        for relative in members[1:]:
+            if FamilyBinding.objects.filter(initiator=head, bound=relative).exists():
+                continue
+            years = (head.birth_date - relative.birth_date).days / 365.25
+            relation = "parent" if years > 18 else "child" if years < -16 else "spouse"
+            binding = binding_request(
+                initiator=head,
+                name=relative.name,
+                id_number=person_id_number(relative),
+                relation=relation,
+                proof=SimpleUploadedFile("hukou.png", DEMO_PROOF, content_type="image/png"),
+            )
+            if binding.status == FamilyBinding.Status.AWAITING_CONSENT:
+                binding = binding_consent_in_app(binding_id=binding.pk, bound=relative)
+            if binding.status == FamilyBinding.Status.AWAITING_REVIEW:
+                binding_review(binding_id=binding.pk, approve=True, note="demo")
 
 
 def build_demo(*, households: int = 60, progress: Callable[[str], None] = print) -> DemoSummary:
@@ -287,6 +335,7 @@ def build_demo(*, households: int = 60, progress: Callable[[str], None] = print)
             progress(f"  households: {index + 1}/{households}")
     summary.persons = Person.objects.count()
     summary.vouchers, summary.holdings = _demo_vouchers(progress)
+    summary.bindings = _demo_family_bindings(progress)
 
     for insurance_type, label in Person.InsuranceType.choices:
         for assistance in [Person.AssistanceGroup.NONE] + (assistance_cycle if insurance_type == "resident" else []):

@@ -141,7 +141,7 @@ def binding_request(
     if guardian:
         return _after_consent(binding, method="guardian", by="initiator")
     if bound.phone:
-        otp_request(phone=bound.phone, purpose=OtpChallenge.Purpose.FAMILY_CONSENT)
+        otp_request(phone=bound.phone, purpose=OtpChallenge.Purpose.FAMILY_BINDING)
     return binding
 
 
@@ -175,7 +175,7 @@ def binding_consent_by_sms(*, binding_id: int, initiator: Person, sms_code: str)
     if timezone.now() > binding.consent_expires_at:
         _move(binding, FamilyBinding.Status.EXPIRED, by="system", note="consent came too late")
         raise DomainError(CONSENT_EXPIRED)
-    otp_verify(phone=binding.bound.phone, code=sms_code, purpose=OtpChallenge.Purpose.FAMILY_CONSENT)
+    otp_verify(phone=binding.bound.phone, code=sms_code, purpose=OtpChallenge.Purpose.FAMILY_BINDING)
     return _after_consent(binding, method="sms", by="bound")
 
 

@@ -12,6 +12,7 @@ class OtpChallenge(models.Model):
         SIGN_IN = "sign_in", "登录 / sign in"
         ACTIVATION = "activation", "激活电子凭证 / activate the e-voucher"
         FAMILY_CONSENT = "family_consent", "同意亲情账户 / consent to a family holder"
+        FAMILY_BINDING = "family_binding", "同意家庭共济绑定 / consent to family account sharing"
 
     phone = models.CharField(max_length=11, db_index=True)
     purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.SIGN_IN)

@@ -15,7 +15,12 @@ class SmsBackend(Protocol):
     def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None: ...
 
 
-_PURPOSES = {"sign_in": "登录", "activation": "激活医保电子凭证", "family_consent": "同意亲属代为出示您的医保码"}
+_PURPOSES = {
+    "sign_in": "登录",
+    "activation": "激活医保电子凭证",
+    "family_consent": "同意亲属代为出示您的医保码",
+    "family_binding": "同意亲属使用其个人账户为您支付（家庭共济）",
+}
 
 
 def sms_text(code: str, ttl_minutes: int, purpose: str = "sign_in") -> str:

@@ -67,7 +67,7 @@ def test_the_initiator_can_type_in_the_sms_code_the_relative_received(resident_a
     me, mother = initiator(), adult()
     binding_id = bind(resident_api(me), mother, relation="parent").json()["id"]
     sent = sms_outbox[-1]
-    assert sent["phone"] == mother.phone and sent["purpose"] == "family_consent"
+    assert sent["phone"] == mother.phone and sent["purpose"] == "family_binding"
     response = resident_api(me).post(f"/api/v1/family/bindings/{binding_id}/consent", {"sms_code": sent["code"]})
     assert response.json()["status"] == "active"
 

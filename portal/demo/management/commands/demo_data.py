@@ -20,7 +20,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo ready: {summary.regions} regions, {summary.institutions} institutions, "
                 f"{summary.households} households, {summary.persons} insured persons, "
-                f"{summary.vouchers} active e-vouchers, {summary.holdings} family holdings."
+                f"{summary.vouchers} active e-vouchers, {summary.holdings} family holdings, "
+                f"{summary.bindings} family-sharing bindings."
             )
         )
         if options["quiet"]:
