@@ -20,6 +20,7 @@ from portal.institutions.models import Institution
 from portal.people.models import Person
 from portal.people.selectors import person_by_id_number
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
+from vouchers.family import may_show_code_of
 
 INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
 PERSON_UNKNOWN = define("person_unknown", 404, "未找到该参保人", "No insured person matches")
@@ -34,12 +35,15 @@ class IsResidentOrTerminal(BasePermission):
 
 
 def _resident_subject(request: Request, person_id: int | None) -> Person:
+    """Myself, or a relative whose e-voucher I hold (亲情账户): their bill, their own benefits."""
     me = request_person(request)
     assert me is not None
     if person_id is None or person_id == me.pk:
         return me
-    # Family members whose bills a resident may see arrive with the family issues; until then, own only.
-    raise DomainError(NOT_FOUND)
+    relative = Person.objects.select_related("region").filter(pk=person_id).first()
+    if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
+        raise DomainError(NOT_FOUND)
+    return relative
 
 
 class BenefitEstimateView(APIView):

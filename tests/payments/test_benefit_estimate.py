@@ -78,6 +78,24 @@ def test_another_residents_bill_is_not_found(resident_api) -> None:
     assert response.status_code == 404
 
 
+def test_a_holder_estimates_a_relatives_bill_on_the_relatives_own_benefits(resident_api) -> None:
+    from vouchers.family import holding_register_by_staff, holding_request
+
+    holder = employee()
+    mother = factories.person(insurance_type="resident", phone="")
+    Contribution.objects.create(person=mother, year=2024, paid=True)
+    holding = holding_request(holder=holder, name=mother.name, id_number=person_id_number(mother))
+    holding_register_by_staff(holding_id=holding.pk)
+    response = resident_api(holder).post(
+        "/api/v1/benefits/estimate",
+        {"person_id": mother.pk, "institution_code": township().code, "service_date": DAY, "items": bill(10000)},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["person"]["id"] == mother.pk
+    assert response.json()["totals"]["fund"]["fen"] == 6000  # residents' rules: 60%, no deductible
+
+
 def test_a_terminal_estimates_for_a_patient_at_its_own_institution_and_it_is_audited(terminal_api) -> None:
     person = employee()
     client = terminal_api(township())
