@@ -17,6 +17,7 @@ class LedgerAccount(models.Model):
     class Kind(models.TextChoices):
         PERSONAL = "personal", "个人账户 / personal account"
         FUND = "fund", "统筹基金 / pooled fund"
+        ASSISTANCE = "assistance", "医疗救助基金 / medical assistance"
         ALLOCATION = "allocation", "个人账户划入 / personal-account allocations"
         CASH_CLEARING = "cash_clearing", "现金清算 / cash clearing"
         INSTITUTION = "institution", "定点机构应收 / institution receivable"
@@ -30,9 +31,16 @@ class LedgerAccount(models.Model):
         "institutions.Institution", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
     )
     region = models.ForeignKey("institutions.Region", on_delete=models.PROTECT, related_name="ledger_accounts")
-    balance = models.BigIntegerField(default=0, help_text="Fen; kept equal to the sum of the entries.")
+    balance = models.BigIntegerField(
+        default=0, help_text="Fen; kept equal to the sum of the entries (0 for source accounts: see below)."
+    )
     allow_negative = models.BooleanField(
-        default=False, help_text="Only for source accounts (fund, allocations, clearing)."
+        default=False,
+        help_text=(
+            "Source accounts (fund, assistance, allocations, clearing): may go below zero, and their balance "
+            "is the sum of their entries, never stored, so that every settlement in a region does not queue "
+            "on one row."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -122,7 +130,7 @@ class LedgerEntry(AppendOnlyModel):
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField(help_text="Fen; positive credits the account, negative debits it.")
-    balance_after = models.BigIntegerField()
+    balance_after = models.BigIntegerField(null=True, blank=True, help_text="Empty on source accounts.")
 
     class Meta:
         ordering = ["id"]

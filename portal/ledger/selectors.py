@@ -13,7 +13,11 @@ def personal_account(*, person: Person) -> LedgerAccount | None:
 
 
 def account_balance(*, account_id: int) -> int:
-    return LedgerAccount.objects.values_list("balance", flat=True).get(pk=account_id)
+    """The stored balance; for source accounts, the sum of their entries."""
+    balance, derived = LedgerAccount.objects.values_list("balance", "allow_negative").get(pk=account_id)
+    if derived:
+        return LedgerEntry.objects.filter(account_id=account_id).aggregate(t=Sum("amount"))["t"] or 0
+    return int(balance)
 
 
 def account_entries(*, account_id: int, before_id: int | None = None, limit: int = 50) -> QuerySet[LedgerEntry]:
@@ -34,4 +38,8 @@ def accounts_out_of_step() -> QuerySet[LedgerAccount]:
     from django.db.models import F
     from django.db.models.functions import Coalesce
 
-    return LedgerAccount.objects.annotate(total=Coalesce(Sum("entries__amount"), 0)).exclude(total=F("balance"))
+    return (
+        LedgerAccount.objects.filter(allow_negative=False)
+        .annotate(total=Coalesce(Sum("entries__amount"), 0))
+        .exclude(total=F("balance"))
+    )

@@ -101,16 +101,29 @@ def ledger_post(
         by_account: dict[int, list[Leg]] = {}
         for leg in legs:
             by_account.setdefault(leg.account_id, []).append(leg)
-        accounts = list(LedgerAccount.objects.select_for_update().filter(pk__in=by_account).order_by("pk"))
-        if len(accounts) != len(by_account):
+        # Accounts that must not go negative are locked in id order and their balance kept; source
+        # accounts are neither locked nor updated (their balance is the sum of their entries).
+        sources = {
+            a.pk: a for a in LedgerAccount.objects.filter(pk__in=by_account, allow_negative=True).only("pk", "code")
+        }
+        accounts = list(
+            LedgerAccount.objects.select_for_update()
+            .filter(pk__in=[pk for pk in by_account if pk not in sources])
+            .order_by("pk")
+        )
+        if len(accounts) + len(sources) != len(by_account):
             raise DomainError(LEDGER_UNBALANCED, details={"reason": "unknown account"})
-        entries = []
+        entries = [
+            LedgerEntry(transaction=txn, account_id=leg.account_id, amount=leg.amount, balance_after=None)
+            for leg in legs
+            if leg.account_id in sources
+        ]
         for account in accounts:
             running = account.balance
             for leg in by_account[account.pk]:
                 running += leg.amount
                 entries.append(LedgerEntry(transaction=txn, account=account, amount=leg.amount, balance_after=running))
-            if running < 0 and not account.allow_negative:
+            if running < 0:
                 raise DomainError(
                     INSUFFICIENT_BALANCE,
                     details={"account": account.code, "balance": account.balance, "needed": account.balance - running},
@@ -149,8 +162,13 @@ def personal_account_open(*, person: Person) -> LedgerAccount:
 
 
 def region_account(*, region: Region, kind: str) -> LedgerAccount:
-    """The region's fund, allocation or cash-clearing account (created on first use)."""
-    if kind not in (LedgerAccount.Kind.FUND, LedgerAccount.Kind.ALLOCATION, LedgerAccount.Kind.CASH_CLEARING):
+    """The region's fund, assistance, allocation or cash-clearing account (created on first use)."""
+    if kind not in (
+        LedgerAccount.Kind.FUND,
+        LedgerAccount.Kind.ASSISTANCE,
+        LedgerAccount.Kind.ALLOCATION,
+        LedgerAccount.Kind.CASH_CLEARING,
+    ):
         raise ValueError(f"not a region account kind: {kind}")
     account, _ = LedgerAccount.objects.get_or_create(
         code=f"{kind}:{region.code}", defaults={"kind": kind, "region": region, "allow_negative": True}
