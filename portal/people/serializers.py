@@ -44,5 +44,5 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     def get_amount(self, entry: LedgerEntry) -> dict[str, Any]:
         return money(entry.amount)
 
-    def get_balance_after(self, entry: LedgerEntry) -> dict[str, Any]:
-        return money(entry.balance_after)
+    def get_balance_after(self, entry: LedgerEntry) -> dict[str, Any] | None:
+        return money(entry.balance_after) if entry.balance_after is not None else None
