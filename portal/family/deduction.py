@@ -4,6 +4,9 @@ Order (DOMAIN: family account sharing): the payer's own personal account first; 
 the initiators who bound the payer, in the order the bindings became active; all or nothing. Every leg
 is a ledger entry on its real owner's account, so a refund returns each leg where it came from.
 Only personal-account money moves here: pooled-fund benefits stay personal (payments/benefits).
+
+Lock order everywhere in the project: the person row (benefit usage) first, then personal and
+institution accounts in id order. Source accounts (fund, assistance) are never locked.
 """
 
 from __future__ import annotations
@@ -67,6 +70,32 @@ def family_deduct(
     kind: str = LedgerTransaction.Kind.PAYMENT,
 ) -> LedgerTransaction:
     """Take ``amount_fen`` for ``payer`` from their account, then their initiators' in binding order."""
+    txn = _deduct(payer, amount_fen, to_account_id, reference, idempotency_key, kind, partial=False)
+    assert txn is not None
+    return txn
+
+
+def family_deduct_available(
+    *, payer: Person, up_to_fen: int, to_account_id: int, reference: str, kind: str = LedgerTransaction.Kind.PAYMENT
+) -> LedgerTransaction | None:
+    """Take as much as the family accounts hold, up to ``up_to_fen`` (the rest is paid in cash).
+
+    Call inside the caller's transaction, after locking the payer (lock order: person, then accounts).
+    Returns None when there is nothing to take.
+    """
+    return _deduct(payer, up_to_fen, to_account_id, reference, None, kind, partial=True)
+
+
+def _deduct(
+    payer: Person,
+    amount_fen: int,
+    to_account_id: int,
+    reference: str,
+    idempotency_key: str | None,
+    kind: str,
+    *,
+    partial: bool,
+) -> LedgerTransaction | None:
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
         raise DomainError(AMOUNT_INVALID)
     if idempotency_key is not None:
@@ -94,9 +123,12 @@ def family_deduct(
                 left -= take
             if left == 0:
                 break
-        if left > 0:
+        if left > 0 and not partial:
             raise DomainError(INSUFFICIENT_BALANCE, details={"needed": amount_fen, "available": amount_fen - left})
-        legs.append(Leg(to_account_id, amount_fen))
+        taken = amount_fen - left
+        if taken == 0:
+            return None
+        legs.append(Leg(to_account_id, taken))
         return ledger_post(
             kind=kind,
             legs=legs,
