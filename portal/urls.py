@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments.benefits import views as benefit_views
+from payments.settlement import views as settlement_views
 from portal.family import views as family_views
 from portal.institutions import views as institution_views
 from portal.people import views as people_views
@@ -49,6 +50,15 @@ api_v1 = [
     path("family/bindings/<int:binding_id>", family_views.BindingView.as_view(), name="family-binding"),
     path("family/bindings/<int:binding_id>/consent", family_views.BindingConsentView.as_view(), name="family-consent"),
     path("family/bindings/<int:binding_id>/proof", family_views.BindingProofView.as_view(), name="family-proof"),
+    path("scanner/settlements/preview", settlement_views.PreviewView.as_view(), name="settlement-preview"),
+    path("scanner/settlements", settlement_views.SettleView.as_view(), name="settlement-create"),
+    path("scanner/settlements/<str:number>", settlement_views.TerminalSettlementView.as_view(), name="settlement"),
+    path(
+        "scanner/settlements/<str:number>/reversal", settlement_views.ReversalView.as_view(), name="settlement-reversal"
+    ),
+    path("scanner/settlements/<str:number>/refunds", settlement_views.RefundView.as_view(), name="settlement-refunds"),
+    path("settlements", settlement_views.MySettlementsView.as_view(), name="my-settlements"),
+    path("settlements/<str:number>", settlement_views.MySettlementView.as_view(), name="my-settlement"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

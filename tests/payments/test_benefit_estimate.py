@@ -209,7 +209,7 @@ def test_rule_sets_refuse_bad_rates_negative_caps_and_overlaps() -> None:
 
 
 @needs_postgres()
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_settlements_on_one_day_cannot_both_use_the_remaining_cap() -> None:
     person, place = employee(), township()
     day = dt.date(2024, 3, 1)

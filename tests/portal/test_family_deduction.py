@@ -129,7 +129,7 @@ def test_amounts_are_positive_whole_fen(amount) -> None:
 
 
 @needs_postgres()
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sixty_four_concurrent_deductions_never_overdraw_lose_a_fen_or_deadlock() -> None:
     initiator = factories.person(insurance_type="employee", balance_fen=50_000)
     payers = [factories.person(insurance_type="resident") for _ in range(8)]

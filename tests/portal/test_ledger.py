@@ -111,7 +111,7 @@ def test_a_reversal_restores_every_balance_and_happens_once() -> None:
 
 
 @needs_postgres()
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_debits_cannot_overdraw_an_account() -> None:
     personal, pharmacy = _accounts(10_000)
     barrier = threading.Barrier(2)

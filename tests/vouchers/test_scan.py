@@ -229,7 +229,7 @@ def test_residents_do_not_see_the_figures(resident_api) -> None:
 
 
 @needs_postgres()
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_code_replayed_from_fifty_concurrent_terminals_is_redeemed_exactly_once() -> None:
     from tests.factories import terminal
 

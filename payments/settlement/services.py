@@ -1,0 +1,583 @@
+"""Settling a purchase at the counter after a scan: pre-settlement, settlement, reversal, item refunds.
+
+Money: the pooled fund's and medical assistance's shares go from the region's source accounts to the
+institution's receivable; the resident's share comes from personal accounts (own first, then family
+initiators in binding order, see portal.family.deduction) as far as they hold, and the rest is cash
+paid at the counter. Everything of one settlement commits together or not at all.
+
+Lock order: the person row first (benefit usage), then personal and institution accounts in id order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from payments.benefits.engine import Breakdown, Item
+from payments.benefits.models import BenefitUsage
+from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
+from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate
+from payments.settlement.models import (
+    AuditRule,
+    Settlement,
+    SettlementFlag,
+    SettlementItem,
+    SettlementRefund,
+    TraceCode,
+)
+from portal.errors import DomainError, define
+from portal.family.deduction import (
+    family_deduct_available,
+    family_refund,
+    payment_sources,
+    refundable_by_account,
+)
+from portal.institutions.models import Terminal
+from portal.ledger.models import LedgerAccount, LedgerTransaction
+from portal.ledger.services import Leg, institution_account, ledger_post, ledger_reverse, region_account
+from portal.money import money
+from portal.people.models import Person
+from vouchers.models import ScanSession
+from vouchers.scanning import scan_session_valid
+
+SCAN_SESSION_INVALID = define(
+    "scan_session_invalid",
+    409,
+    "扫码会话无效或已过期，请重新扫码",
+    "The scan session is unknown, expired or of another institution; scan the code again",
+)
+SCAN_SESSION_USED = define(
+    "scan_session_used",
+    409,
+    "该次扫码已完成结算，请重新扫码",
+    "This scan was already used for a settlement; scan again",
+)
+IDEMPOTENCY_MISMATCH = define(
+    "idempotency_conflict",
+    409,
+    "该幂等键已用于另一笔不同的请求",
+    "This idempotency key was already used for a different request",
+)
+ALL_ITEMS_REFUSED = define(
+    "all_items_refused", 422, "所有费用项目均未通过审核", "Every item was refused by the pre-settlement audit"
+)
+TRACE_CODE_SOLD = define(
+    "trace_code_sold", 409, "追溯码已被销售：{codes}", "These traceability codes were already sold: {codes}"
+)
+SETTLEMENT_NOT_FOUND = define("settlement_not_found", 404, "未找到该结算", "No such settlement")
+REVERSAL_REFUSED = define(
+    "reversal_refused",
+    409,
+    "只能由原终端在结算当日冲正未退费的结算",
+    "Only the same terminal can reverse a settlement, on the same day, before any refund",
+)
+REFUND_LINES_INVALID = define(
+    "refund_lines_invalid", 400, "退费项目无效或已退费：{lines}", "These items cannot be refunded: {lines}"
+)
+
+
+@dataclass
+class Plan:
+    """What a settlement would do: the benefit split and the audit findings."""
+
+    person: Person
+    items: list[ItemInput]
+    accepted: list[ItemInput]
+    findings: Findings
+    breakdown: Breakdown
+    personal_available_fen: int
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _session(*, terminal: Terminal, scan_session_id: str) -> ScanSession:
+    try:
+        uuid.UUID(str(scan_session_id))
+    except ValueError:
+        raise DomainError(SCAN_SESSION_INVALID) from None
+    session = scan_session_valid(session_id=scan_session_id, terminal=terminal)
+    if session is None or session.business_type not in ("02121", "01301"):
+        raise DomainError(SCAN_SESSION_INVALID)
+    return session
+
+
+def _available(person: Person) -> int:
+    ids = [s.account_id for s in payment_sources(payer=person)]
+    return int(LedgerAccount.objects.filter(pk__in=ids).aggregate(t=Sum("balance"))["t"] or 0)
+
+
+def plan(
+    *,
+    person: Person,
+    terminal: Terminal,
+    service_date: dt.date,
+    items: list[ItemInput],
+    prescription: Prescription | None,
+) -> Plan:
+    institution = terminal.institution
+    findings = evaluate(
+        person=person, institution=institution, service_date=service_date, items=items, prescription=prescription
+    )
+    accepted = [item for item in items if item.line not in findings.refused_lines]
+    breakdown = benefit_estimate(
+        person=person,
+        institution=institution,
+        service_date=service_date,
+        items=[_engine_item(item) for item in accepted],
+    )
+    return Plan(person, items, accepted, findings, breakdown, _available(person))
+
+
+def _engine_item(item: ItemInput) -> Item:
+    return Item(item.code, item.name, item.amount_fen, item.in_catalogue, item.dual_channel)
+
+
+def presettle(
+    *,
+    terminal: Terminal,
+    scan_session_id: str,
+    items: list[ItemInput],
+    prescription: Prescription | None,
+    use_personal_account: bool = True,
+) -> dict[str, Any]:
+    """The split and the audit findings, without moving money or using the scan."""
+    session = _session(terminal=terminal, scan_session_id=scan_session_id)
+    result = plan(
+        person=session.person,
+        terminal=terminal,
+        service_date=timezone.localdate(),
+        items=items,
+        prescription=prescription,
+    )
+    resident = result.breakdown.resident_fen
+    personal = min(resident, result.personal_available_fen) if use_personal_account else 0
+    return _receipt(
+        number=None,
+        status="preview",
+        plan_=result,
+        personal_legs=[],
+        personal_fen=personal,
+        cash_fen=resident - personal,
+        review=result.findings.needs_review,
+    )
+
+
+def settle(
+    *,
+    terminal: Terminal,
+    scan_session_id: str,
+    idempotency_key: str,
+    items: list[ItemInput],
+    prescription: Prescription | None,
+    use_personal_account: bool,
+    body_hash: str,
+) -> tuple[Settlement, bool]:
+    """Move the money. The same key with the same request returns the first settlement.
+
+    Returns the settlement and whether this call created it.
+    """
+    institution = terminal.institution
+    first = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
+    if first is not None:
+        return _same_or_conflict(first, body_hash), False
+    session = _session(terminal=terminal, scan_session_id=scan_session_id)
+    person = session.person
+    service_date = timezone.localdate()
+    try:
+        with transaction.atomic():
+            Person.objects.select_for_update().filter(pk=person.pk).first()  # 1st lock: the person
+            again = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
+            if again is not None:  # a retry raced us and won
+                return _same_or_conflict(again, body_hash), False
+            if Settlement.objects.filter(scan_session=session).exists():
+                raise DomainError(SCAN_SESSION_USED)
+            receivable = institution_account(institution=institution)
+            source_ids = [s.account_id for s in payment_sources(payer=person)]
+            # 2nd lock: personal and institution accounts, in id order.
+            list(LedgerAccount.objects.select_for_update().filter(pk__in=[*source_ids, receivable.pk]).order_by("pk"))
+            result = plan(
+                person=person, terminal=terminal, service_date=service_date, items=items, prescription=prescription
+            )
+            if not result.accepted:
+                raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(result.findings))
+            settlement = Settlement(
+                institution=institution,
+                terminal=terminal,
+                scan_session=session,
+                person=person,
+                idempotency_key=idempotency_key,
+                request_hash=body_hash,
+                service_date=service_date,
+                prescription_number=prescription.number if prescription else "",
+                prescription_issued_on=prescription.issued_on if prescription else None,
+                specified_disease=bool(prescription and prescription.specified_disease),
+                total_fen=0,
+                fund_fen=0,
+                assistance_fen=0,
+                personal_account_fen=0,
+                cash_fen=0,
+                receipt={},
+            )
+            settlement.save()
+            breakdown = benefit_commit(
+                person=person,
+                institution=institution,
+                service_date=service_date,
+                items=[_engine_item(item) for item in result.accepted],
+                reference=settlement.number,
+            )
+            result.breakdown = breakdown
+            fund_txn = _post_fund(settlement, breakdown, receivable)
+            personal_txn = None
+            if use_personal_account and breakdown.resident_fen > 0:
+                personal_txn = family_deduct_available(
+                    payer=person,
+                    up_to_fen=breakdown.resident_fen,
+                    to_account_id=receivable.pk,
+                    reference=settlement.number,
+                    kind=LedgerTransaction.Kind.SETTLEMENT,
+                )
+            personal_fen = _credit_of(personal_txn, receivable.pk)
+            review = result.findings.needs_review
+            _save_items(settlement, result, breakdown)
+            duplicates = _claim_trace_codes(settlement, result, institution.region_id)
+            if duplicates:
+                review = True
+            settlement.total_fen = breakdown.total_fen
+            settlement.fund_fen = breakdown.fund_fen
+            settlement.assistance_fen = breakdown.assistance_fen
+            settlement.personal_account_fen = personal_fen
+            settlement.cash_fen = breakdown.resident_fen - personal_fen
+            settlement.fund_transaction = fund_txn
+            settlement.personal_transaction = personal_txn
+            settlement.review = Settlement.Review.FLAGGED if review else Settlement.Review.NONE
+            SettlementFlag.objects.bulk_create(
+                SettlementFlag(settlement=settlement, rule=f.rule, line=f.line, action=f.action, message=f.message())
+                for f in result.findings.items
+            )
+            settlement.receipt = _receipt(
+                number=settlement.number,
+                status=settlement.status,
+                plan_=result,
+                personal_legs=_legs_by_owner(personal_txn),
+                personal_fen=personal_fen,
+                cash_fen=settlement.cash_fen,
+                review=review,
+            )
+            settlement.save()
+    except IntegrityError:
+        # The idempotency key or the scan session was claimed by a concurrent request.
+        first = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
+        if first is not None:
+            return _same_or_conflict(first, body_hash), False
+        raise DomainError(SCAN_SESSION_USED) from None
+    return settlement, True
+
+
+def _same_or_conflict(first: Settlement, body_hash: str) -> Settlement:
+    if first.request_hash != body_hash:
+        raise DomainError(IDEMPOTENCY_MISMATCH)
+    return first
+
+
+def _post_fund(settlement: Settlement, breakdown: Breakdown, receivable: LedgerAccount) -> LedgerTransaction | None:
+    region = settlement.person.region  # the fund of the person's own pooling region pays
+    legs = []
+    if breakdown.fund_fen:
+        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.FUND).pk, -breakdown.fund_fen))
+    if breakdown.assistance_fen:
+        legs.append(
+            Leg(region_account(region=region, kind=LedgerAccount.Kind.ASSISTANCE).pk, -breakdown.assistance_fen)
+        )
+    if not legs:
+        return None
+    legs.append(Leg(receivable.pk, breakdown.fund_fen + breakdown.assistance_fen))
+    return ledger_post(
+        kind=LedgerTransaction.Kind.SETTLEMENT,
+        legs=legs,
+        memo="fund and assistance shares",
+        reference=settlement.number,
+        beneficiary=settlement.person,
+    )
+
+
+def _credit_of(txn: LedgerTransaction | None, account_id: int) -> int:
+    if txn is None:
+        return 0
+    return sum(e.amount for e in txn.entries.all() if e.account_id == account_id)
+
+
+def _legs_by_owner(txn: LedgerTransaction | None) -> list[dict[str, Any]]:
+    if txn is None:
+        return []
+    legs = []
+    for entry in txn.entries.select_related("account__person").order_by("id"):
+        if entry.amount < 0 and entry.account.person is not None:
+            owner = entry.account.person
+            masked = owner.name[:1] + "*" * (len(owner.name) - 1)
+            legs.append({"person_id": owner.pk, "name": masked, "amount": money(-entry.amount)})
+    return legs
+
+
+def _save_items(settlement: Settlement, result: Plan, breakdown: Breakdown) -> None:
+    lines = iter(breakdown.lines)
+    rows = []
+    for item in result.items:
+        refused = item.line in result.findings.refused_lines
+        line = None if refused else next(lines)
+        rows.append(
+            SettlementItem(
+                settlement=settlement,
+                line=item.line,
+                code=item.code,
+                name=item.name,
+                kind=item.kind,
+                quantity=item.quantity,
+                unit_price_fen=item.unit_price_fen,
+                amount_fen=0 if refused else item.amount_fen,
+                in_catalogue=item.in_catalogue,
+                dual_channel=item.dual_channel,
+                days_supply=item.days_supply,
+                scheme=(line.scheme or "") if line else "",
+                deductible_fen=line.deductible_fen if line else 0,
+                fund_fen=line.fund_fen if line else 0,
+                assistance_fen=line.assistance_fen if line else 0,
+                resident_fen=line.resident_fen if line else 0,
+                reasons=[{"code": r.code, "amount_fen": r.amount_fen} for r in line.reasons] if line else [],
+                refunded_at=None,
+            )
+        )
+    SettlementItem.objects.bulk_create(rows)
+
+
+def _claim_trace_codes(settlement: Settlement, result: Plan, region_id: int) -> list[str]:
+    """Record each package's code. Sold once: a code already sold is refused or, per region, flagged."""
+    review_duplicates = AuditRule.objects.filter(
+        kind=AuditRule.Kind.DUPLICATE_TRACE_CODE, action=AuditRule.Action.REVIEW, active=True, region_id=region_id
+    ).exists()
+    items = {i.line: i for i in settlement.items.all()}
+    duplicates: list[str] = []
+    for item in result.accepted:
+        for code in item.trace_codes:
+            try:
+                with transaction.atomic():
+                    TraceCode.objects.create(code=code, item=items[item.line])
+            except IntegrityError:
+                if not review_duplicates:
+                    raise DomainError(TRACE_CODE_SOLD, codes=code, details={"codes": [code]}) from None
+                TraceCode.objects.create(code=code, item=items[item.line], status=TraceCode.Status.DUPLICATE)
+                duplicates.append(code)
+    return duplicates
+
+
+def _findings_body(findings: Findings) -> dict[str, Any]:
+    return {
+        "findings": [
+            {"rule": f.rule.kind, "line": f.line, "action": f.action, "message": f.message()} for f in findings.items
+        ]
+    }
+
+
+def _receipt(
+    *,
+    number: str | None,
+    status: str,
+    plan_: Plan,
+    personal_legs: list[dict[str, Any]],
+    personal_fen: int,
+    cash_fen: int,
+    review: bool,
+) -> dict[str, Any]:
+    from payments.benefits.engine import REASONS
+
+    breakdown = plan_.breakdown
+    lines = iter(breakdown.lines)
+    items = []
+    for item in plan_.items:
+        refused = item.line in plan_.findings.refused_lines
+        line = None if refused else next(lines)
+        items.append(
+            {
+                "line": item.line,
+                "code": item.code,
+                "name": item.name,
+                "quantity": item.quantity,
+                "amount": money(item.amount_fen),
+                "refused": refused,
+                "fund": money(line.fund_fen if line else 0),
+                "assistance": money(line.assistance_fen if line else 0),
+                "resident": money(line.resident_fen if line else item.amount_fen),
+                "reasons": [
+                    {
+                        "code": r.code,
+                        "amount": money(r.amount_fen),
+                        "message_zh": REASONS[r.code].zh,
+                        "message_en": REASONS[r.code].en,
+                    }
+                    for r in (line.reasons if line else [])
+                ],
+                "trace_codes": list(item.trace_codes),
+            }
+        )
+    return {
+        "settlement": number,
+        "status": status,
+        "person": {
+            "id": plan_.person.pk,
+            "name": plan_.person.name,
+            "id_number_masked": plan_.person.id_number_masked,
+        },
+        "items": items,
+        "totals": {
+            "amount": money(breakdown.total_fen),
+            "fund": money(breakdown.fund_fen),
+            "assistance": money(breakdown.assistance_fen),
+            "personal_account": money(personal_fen),
+            "cash": money(cash_fen),
+        },
+        "personal_account_by_owner": personal_legs,
+        "review": "flagged" if review else "none",
+        **_findings_body(plan_.findings),
+    }
+
+
+# --- Reversal and refunds ------------------------------------------------------------------------
+
+
+def _move(settlement: Settlement, new: str, **fields: Any) -> None:
+    if new not in Settlement.TRANSITIONS[Settlement.Status(settlement.status)]:
+        raise DomainError(REVERSAL_REFUSED)
+    if not Settlement.objects.filter(pk=settlement.pk, status=settlement.status).update(status=new, **fields):
+        raise DomainError(REVERSAL_REFUSED)
+    settlement.refresh_from_db()
+
+
+def reverse(*, terminal: Terminal, number: str) -> Settlement:
+    """冲正: the same terminal, the same day, nothing refunded yet: every leg and benefit goes back."""
+    with transaction.atomic():
+        settlement = (
+            Settlement.objects.select_for_update().filter(number=number, institution=terminal.institution).first()
+        )
+        if settlement is None:
+            raise DomainError(SETTLEMENT_NOT_FOUND)
+        if (
+            settlement.terminal_id != terminal.pk
+            or settlement.status != Settlement.Status.SETTLED
+            or settlement.service_date != timezone.localdate()
+        ):
+            raise DomainError(REVERSAL_REFUSED)
+        Person.objects.select_for_update().filter(pk=settlement.person_id).first()
+        for txn in (settlement.personal_transaction, settlement.fund_transaction):
+            if txn is not None:
+                ledger_reverse(transaction_id=txn.pk, memo=f"reversal of {settlement.number}")
+        benefit_release(reference=settlement.number)
+        TraceCode.objects.filter(item__settlement=settlement, status=TraceCode.Status.SOLD).update(
+            status=TraceCode.Status.RELEASED
+        )
+        _move(settlement, Settlement.Status.REVERSED, reversed_at=timezone.now())
+    return settlement
+
+
+def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempotency_key: str) -> SettlementRefund:
+    """Refund whole items later (any terminal of the institution): fund and assistance back to their
+    sources, the resident's share back to the personal accounts it came from (the rest in cash), the
+    items' benefit usage restored, their traceability codes released."""
+    with transaction.atomic():
+        settlement = (
+            Settlement.objects.select_for_update().filter(number=number, institution=terminal.institution).first()
+        )
+        if settlement is None:
+            raise DomainError(SETTLEMENT_NOT_FOUND)
+        first = settlement.refunds.filter(idempotency_key=idempotency_key).first()
+        if first is not None:
+            if sorted(first.lines) != sorted(lines):
+                raise DomainError(IDEMPOTENCY_MISMATCH)
+            return first
+        items = {i.line: i for i in settlement.items.all()}
+        bad = [
+            line
+            for line in lines
+            if line not in items or items[line].amount_fen == 0 or items[line].refunded_at is not None
+        ]
+        live = settlement.status in (Settlement.Status.SETTLED, Settlement.Status.PARTLY_REFUNDED)
+        if bad or not lines or len(set(lines)) != len(lines) or not live:
+            raise DomainError(REFUND_LINES_INVALID, lines=",".join(map(str, bad or lines)))
+        Person.objects.select_for_update().filter(pk=settlement.person_id).first()
+        chosen = [items[line] for line in lines]
+        fund = sum(i.fund_fen for i in chosen)
+        assistance = sum(i.assistance_fen for i in chosen)
+        resident = sum(i.resident_fen for i in chosen)
+        receivable = institution_account(institution=settlement.institution)
+        region = settlement.person.region
+        if fund or assistance:
+            legs = [Leg(receivable.pk, -(fund + assistance))]
+            if fund:
+                legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.FUND).pk, fund))
+            if assistance:
+                legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.ASSISTANCE).pk, assistance))
+            ledger_post(
+                kind=LedgerTransaction.Kind.REFUND,
+                legs=legs,
+                reference=settlement.number,
+                refund_of=settlement.fund_transaction,
+                beneficiary=settlement.person,
+            )
+        personal_back = 0
+        if settlement.personal_transaction is not None and resident:
+            left = sum(refundable_by_account(payment=settlement.personal_transaction).values())
+            personal_back = min(resident, left)
+            if personal_back:
+                family_refund(
+                    payment_id=settlement.personal_transaction.pk,
+                    amount_fen=personal_back,
+                    reference=settlement.number,
+                )
+        for item in chosen:
+            _release_item_benefits(settlement, item)
+        SettlementItem.objects.filter(pk__in=[i.pk for i in chosen]).update(refunded_at=timezone.now())
+        TraceCode.objects.filter(item__in=chosen, status=TraceCode.Status.SOLD).update(status=TraceCode.Status.RELEASED)
+        remaining = settlement.items.filter(refunded_at__isnull=True, amount_fen__gt=0).exists()
+        _move(settlement, Settlement.Status.PARTLY_REFUNDED if remaining else Settlement.Status.REFUNDED)
+        return SettlementRefund.objects.create(
+            settlement=settlement,
+            idempotency_key=idempotency_key,
+            lines=lines,
+            fund_fen=fund,
+            assistance_fen=assistance,
+            personal_account_fen=personal_back,
+            cash_fen=resident - personal_back,
+        )
+
+
+def _release_item_benefits(settlement: Settlement, item: SettlementItem) -> None:
+    """Give back what this item used of the year's deductible, fund and assistance."""
+    scheme = item.scheme or BenefitUsage.Scheme.OUTPATIENT
+    assistance_deductible = sum(r["amount_fen"] for r in item.reasons if r["code"] == "assistance_deductible")
+    rows = [
+        (scheme, item.deductible_fen, item.fund_fen),
+        (BenefitUsage.Scheme.ASSISTANCE, assistance_deductible, item.assistance_fen),
+    ]
+    for row_scheme, deductible, paid in rows:
+        if deductible or paid:
+            BenefitUsage.objects.get_or_create(
+                reference=f"{settlement.number}#{item.line}",
+                scheme=row_scheme,
+                is_reversal=True,
+                defaults={
+                    "person_id": settlement.person_id,
+                    "year": settlement.service_date.year,
+                    "deductible_fen": -deductible,
+                    "paid_fen": -paid,
+                    "service_date": settlement.service_date,
+                },
+            )

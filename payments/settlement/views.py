@@ -1,0 +1,254 @@
+"""Counter settlement API for terminals, and receipts for residents."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.settlement import services
+from payments.settlement.audit import ItemInput, Prescription
+from payments.settlement.models import Settlement
+from portal.errors import DomainError
+from portal.institutions.models import Terminal
+from portal.money import money
+from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
+from vouchers.family import holdings_of_holder
+
+TRACE_CODE = re.compile(r"^\d{20}$")
+
+
+class ItemSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=["drug", "service"])
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+    unit_price_fen = serializers.IntegerField(min_value=0, max_value=100_000_00, help_text="Integer fen.")
+    in_catalogue = serializers.BooleanField(default=True)
+    dual_channel = serializers.BooleanField(default=False)
+    days_supply = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    trace_codes = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        default=list,
+        help_text="Drugs: the 20-digit traceability code of every package (one per unit of quantity).",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        codes = data.get("trace_codes") or []
+        if data["kind"] == "drug":
+            if len(codes) != data["quantity"]:
+                raise serializers.ValidationError(
+                    {"trace_codes": "每盒药品须扫描一个追溯码 / one traceability code per package is required"}
+                )
+            bad = [c for c in codes if not TRACE_CODE.match(c)]
+            if bad:
+                raise serializers.ValidationError({"trace_codes": f"追溯码须为20位数字 / 20 digits: {bad}"})
+        elif codes:
+            raise serializers.ValidationError(
+                {"trace_codes": "诊疗项目没有追溯码 / services have no traceability codes"}
+            )
+        return data
+
+
+class PrescriptionSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=40)
+    issued_on = serializers.DateField()
+    specified_disease = serializers.BooleanField(default=False)
+
+
+class PreviewSerializer(serializers.Serializer):
+    scan_session_id = serializers.CharField(max_length=40)
+    items = ItemSerializer(many=True, allow_empty=False, max_length=200)  # type: ignore[call-arg]
+    prescription = PrescriptionSerializer(required=False)
+    use_personal_account = serializers.BooleanField(default=True)
+
+    def validate_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        codes = [c for item in items for c in item.get("trace_codes", [])]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("同一追溯码出现多次 / a traceability code appears twice")
+        return items
+
+
+class SettleSerializer(PreviewSerializer):
+    idempotency_key = serializers.CharField(min_length=8, max_length=100)
+
+
+class RefundSerializer(serializers.Serializer):
+    lines = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200)
+    idempotency_key = serializers.CharField(min_length=8, max_length=100)
+
+
+def _inputs(data: dict[str, Any]) -> tuple[list[ItemInput], Prescription | None]:
+    items = [
+        ItemInput(
+            line=n,
+            code=i["code"],
+            name=i["name"],
+            kind=i["kind"],
+            quantity=i["quantity"],
+            unit_price_fen=i["unit_price_fen"],
+            in_catalogue=i["in_catalogue"],
+            dual_channel=i["dual_channel"],
+            days_supply=i.get("days_supply"),
+            trace_codes=tuple(i.get("trace_codes") or ()),
+        )
+        for n, i in enumerate(data["items"], start=1)
+    ]
+    p = data.get("prescription")
+    prescription = Prescription(p["number"], p["issued_on"], p["specified_disease"]) if p else None
+    return items, prescription
+
+
+def _terminal(request: Request) -> Terminal:
+    terminal = request_terminal(request)
+    assert terminal is not None
+    return terminal
+
+
+class PreviewView(APIView):
+    """Pre-settlement: the split and the audit findings. Moves no money, does not use the scan."""
+
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=PreviewSerializer, responses={200: None}, tags=["scanner"])
+    def post(self, request: Request) -> Response:
+        data = PreviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items, prescription = _inputs(data.validated_data)
+        body = services.presettle(
+            terminal=_terminal(request),
+            scan_session_id=data.validated_data["scan_session_id"],
+            items=items,
+            prescription=prescription,
+            use_personal_account=data.validated_data["use_personal_account"],
+        )
+        return Response(body)
+
+
+class SettleView(APIView):
+    """Settle: moves the money atomically and returns the receipt. Retries with the same key are safe."""
+
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=SettleSerializer, responses={201: None}, tags=["scanner"])
+    def post(self, request: Request) -> Response:
+        data = SettleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        items, prescription = _inputs(values)
+        terminal = _terminal(request)
+        settlement, created = services.settle(
+            terminal=terminal,
+            scan_session_id=values["scan_session_id"],
+            idempotency_key=values["idempotency_key"],
+            items=items,
+            prescription=prescription,
+            use_personal_account=values["use_personal_account"],
+            body_hash=services.request_hash(values),
+        )
+        return Response(settlement.receipt, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _state(settlement: Settlement) -> dict[str, Any]:
+    return {
+        **settlement.receipt,
+        "status": settlement.status,
+        "review": settlement.review,
+        "created_at": settlement.created_at,
+        "reversed_at": settlement.reversed_at,
+        "institution": {"code": settlement.institution.code, "name": settlement.institution.name},
+        "refunds": [
+            {
+                "lines": r.lines,
+                "fund": money(r.fund_fen),
+                "assistance": money(r.assistance_fen),
+                "personal_account": money(r.personal_account_fen),
+                "cash": money(r.cash_fen),
+                "at": r.created_at,
+            }
+            for r in settlement.refunds.all()
+        ],
+    }
+
+
+class TerminalSettlementView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(responses={200: None}, tags=["scanner"])
+    def get(self, request: Request, number: str) -> Response:
+        settlement = Settlement.objects.filter(number=number, institution_id=_terminal(request).institution_id).first()
+        if settlement is None:
+            raise DomainError(services.SETTLEMENT_NOT_FOUND)
+        return Response(_state(settlement))
+
+
+class ReversalView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=None, responses={200: None}, tags=["scanner"])
+    def post(self, request: Request, number: str) -> Response:
+        return Response(_state(services.reverse(terminal=_terminal(request), number=number)))
+
+
+class RefundView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=RefundSerializer, responses={201: None}, tags=["scanner"])
+    def post(self, request: Request, number: str) -> Response:
+        data = RefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.refund_items(terminal=_terminal(request), number=number, **data.validated_data)
+        settlement = Settlement.objects.get(number=number)
+        return Response(_state(settlement), status=status.HTTP_201_CREATED)
+
+
+def _visible_to(request: Request) -> list[int]:
+    me = request_person(request)
+    assert me is not None
+    held = [h.relative_id for h in holdings_of_holder(holder=me).filter(status="active")]
+    return [me.pk, *held]
+
+
+class MySettlementsView(APIView):
+    """My counter settlements (and those of relatives whose e-voucher I hold), newest first."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(operation_id="my_settlements_list", responses={200: None}, tags=["resident"])
+    def get(self, request: Request) -> Response:
+        rows = Settlement.objects.filter(person_id__in=_visible_to(request)).select_related("institution")[:50]
+        return Response(
+            {
+                "results": [
+                    {
+                        "settlement": s.number,
+                        "status": s.status,
+                        "institution": s.institution.name,
+                        "person_id": s.person_id,
+                        "created_at": s.created_at,
+                        "total": money(s.total_fen),
+                        "fund": money(s.fund_fen + s.assistance_fen),
+                        "personal_account": money(s.personal_account_fen),
+                        "cash": money(s.cash_fen),
+                    }
+                    for s in rows
+                ]
+            }
+        )
+
+
+class MySettlementView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses={200: None}, tags=["resident"])
+    def get(self, request: Request, number: str) -> Response:
+        settlement = Settlement.objects.filter(number=number, person_id__in=_visible_to(request)).first()
+        if settlement is None:
+            raise DomainError(services.SETTLEMENT_NOT_FOUND)
+        return Response(_state(settlement))
