@@ -1,1 +1,3 @@
-from payments.benefits import admin as benefits_admin  # noqa: F401  (registers the benefit admin)
+# Register the admin of each sub-package.
+from payments.benefits import admin as benefits_admin  # noqa: F401
+from payments.settlement import admin as settlement_admin  # noqa: F401

@@ -5,22 +5,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portal.errors import DomainError
-from portal.ledger.admin import ReadOnlyAdmin
+from portal.ledger.admin import ReadOnlyAdmin, ReadOnlyInline
 from vouchers.family import holding_register_by_staff
 from vouchers.keys import key_create
 from vouchers.models import FamilyHolding, ScanSession, SigningKey, Voucher, VoucherEvent
 from vouchers.services import voucher_change_status
 
 
-class VoucherEventInline(admin.TabularInline):
+class VoucherEventInline(ReadOnlyInline):
     model = VoucherEvent
     fields = ["at", "from_status", "to_status", "reason", "note", "actor_user"]
-    readonly_fields = ["at", "from_status", "to_status", "reason", "note", "actor_user"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _status_action(new_status: str, reason: str, description: str) -> Any:

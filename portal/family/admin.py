@@ -11,6 +11,7 @@ from portal.audit.services import audit_record
 from portal.errors import DomainError
 from portal.family.models import FamilyBinding, FamilyBindingEvent, FamilyPolicy
 from portal.family.services import binding_review
+from portal.ledger.admin import ReadOnlyInline
 
 
 @admin.register(FamilyPolicy)
@@ -18,15 +19,9 @@ class FamilyPolicyAdmin(admin.ModelAdmin):
     list_display = ["region", "allowed_relations", "max_bound", "same_region_required", "requires_staff_review"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = FamilyBindingEvent
     fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = ["at", "from_status", "to_status", "by", "note"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(FamilyBinding)

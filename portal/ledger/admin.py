@@ -6,6 +6,19 @@ from django.http import HttpRequest
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """History and line items shown beside their parent, never edited."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields or ()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -24,15 +37,9 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     search_fields = ["code"]
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = LedgerEntry
     fields = ["account", "amount", "balance_after"]
-    readonly_fields = ["account", "amount", "balance_after"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(LedgerTransaction)

@@ -350,3 +350,21 @@ def test_one_traceability_code_in_two_concurrent_settlements_is_accepted_once() 
     accepted = [r for r in results if r == (201, "False")]
     assert len(accepted) == 1, results
     assert Settlement.objects.count() == 1
+
+
+def test_staff_see_settlements_by_day_and_clear_flags_in_the_admin(terminal_api) -> None:
+    from django.test import Client
+
+    from portal.people.models import User
+
+    person = insured(insurance_type="employee", balance_fen=500_000)
+    client = terminal_api(factories.institution(kind="pharmacy"))
+    settle(client, scan(client, person), [drug(days_supply=60)])  # flagged: 60 days
+    staff = User.objects.create_superuser("reviewer", password="a-long-test-password")
+    browser = Client()
+    browser.force_login(staff)
+    page = browser.get("/admin/payments/settlement/", {"review__exact": "flagged"})
+    assert page.status_code == 200 and Settlement.objects.get().number in page.content.decode()
+    flagged = Settlement.objects.get()
+    browser.post("/admin/payments/settlement/", {"action": "clear", "_selected_action": [flagged.pk]})
+    assert Settlement.objects.get().review == "cleared"
