@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_int, env_list, env_required, env_str
+from portal.env import REQUIRED, env_bool, env_choice, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -154,6 +154,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.family.tasks.expire_overdue_bindings",
         "schedule": crontab(minute=17),
     },
+    "query-late-online-orders": {
+        "task": "payments.online.query_late_orders",
+        "schedule": crontab(minute="*"),
+    },
+    "deliver-hospital-events": {
+        "task": "payments.online.deliver_due_hospital_events",
+        "schedule": crontab(minute="*"),
+    },
+    "reconcile-yesterday": {
+        "task": "payments.online.reconcile_yesterday",
+        "schedule": crontab(hour=10, minute=30),  # the channel's bill is ready after 10:00
+    },
     "rotate-voucher-signing-key": {
         "task": "vouchers.tasks.rotate_signing_key",
         "schedule": crontab(minute=7),  # hourly check; rotates once the key is a day old
@@ -182,6 +194,28 @@ OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5, minimum=1, maximum=10)
 OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60, minimum=0)
 OTP_MAX_PER_PHONE_PER_DAY = env_int("OTP_MAX_PER_PHONE_PER_DAY", 10, minimum=1)
 RESIDENT_TOKEN_TTL_SECONDS = env_int("RESIDENT_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=300)
+
+# Cash payments (WeChat Pay API v3). Embedded mode and tests talk to the local stand-in
+# (`python -m payments.channels.standin`) with the development keys in payments/channels/devkeys/.
+CASH_CHANNEL_BASE_URL = env_str("CASH_CHANNEL_BASE_URL", "http://127.0.0.1:8765" if EMBEDDED else None)
+if CASH_CHANNEL_BASE_URL is None:
+    raise ImproperlyConfigured("CASH_CHANNEL_BASE_URL is required in production (https://api.mch.weixin.qq.com).")
+CASH_CHANNEL_DEV_KEYS = env_bool("CASH_CHANNEL_DEV_KEYS", EMBEDDED)
+if CASH_CHANNEL_DEV_KEYS and not EMBEDDED:
+    raise ImproperlyConfigured("CASH_CHANNEL_DEV_KEYS cannot be used in production.")
+_MERCHANT = "" if CASH_CHANNEL_DEV_KEYS else REQUIRED  # the real merchant's settings are required then
+WECHATPAY_MCHID = env_str("WECHATPAY_MCHID", _MERCHANT) or ""
+WECHATPAY_APPID = env_str("WECHATPAY_APPID", _MERCHANT) or ""
+WECHATPAY_MERCHANT_SERIAL = env_str("WECHATPAY_MERCHANT_SERIAL", _MERCHANT) or ""
+WECHATPAY_MERCHANT_PRIVATE_KEY_FILE = env_str("WECHATPAY_MERCHANT_PRIVATE_KEY_FILE", _MERCHANT) or ""
+WECHATPAY_PLATFORM_PUBLIC_KEYS = env_list("WECHATPAY_PLATFORM_PUBLIC_KEYS", [])  # serial=path.pem,...
+WECHATPAY_APIV3_KEY = env_str("WECHATPAY_APIV3_KEY", _MERCHANT) or ""
+if not CASH_CHANNEL_DEV_KEYS and not WECHATPAY_PLATFORM_PUBLIC_KEYS:
+    raise ImproperlyConfigured("WECHATPAY_PLATFORM_PUBLIC_KEYS is required in production (serial=path.pem).")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if EMBEDDED else None)
+if PUBLIC_BASE_URL is None:
+    raise ImproperlyConfigured("PUBLIC_BASE_URL is required in production (where channels send notifies).")
+PAYMENT_NOTIFY_URL = PUBLIC_BASE_URL.rstrip("/") + "/api/v1/payments/notify/wechatpay"
 
 # Institution terminals: signed requests.
 TERMINAL_SIGNATURE_MAX_AGE_SECONDS = env_int("TERMINAL_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=30)

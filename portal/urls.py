@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments.benefits import views as benefit_views
+from payments.online import views as online_views
 from payments.settlement import views as settlement_views
 from portal.family import views as family_views
 from portal.institutions import views as institution_views
@@ -59,6 +60,16 @@ api_v1 = [
     path("scanner/settlements/<str:number>/refunds", settlement_views.RefundView.as_view(), name="settlement-refunds"),
     path("settlements", settlement_views.MySettlementsView.as_view(), name="my-settlements"),
     path("settlements/<str:number>", settlement_views.MySettlementView.as_view(), name="my-settlement"),
+    path("hospital/orders", online_views.HospitalOrdersView.as_view(), name="hospital-orders"),
+    path("hospital/orders/<str:number>", online_views.HospitalOrderView.as_view(), name="hospital-order"),
+    path("hospital/orders/<str:number>/cancel", online_views.HospitalCancelView.as_view(), name="hospital-cancel"),
+    path("hospital/orders/<str:number>/refunds", online_views.HospitalRefundView.as_view(), name="hospital-refund"),
+    path("hospital/notify-endpoint", online_views.NotifyEndpointView.as_view(), name="hospital-notify-endpoint"),
+    path("payments/orders", online_views.MyOrdersView.as_view(), name="my-orders"),
+    path("payments/orders/<str:number>", online_views.MyOrderView.as_view(), name="my-order"),
+    path("payments/orders/<str:number>/authorize", online_views.AuthorizeView.as_view(), name="order-authorize"),
+    path("payments/orders/<str:number>/pay", online_views.PayView.as_view(), name="order-pay"),
+    path("payments/notify/wechatpay", online_views.WeChatPayNotifyView.as_view(), name="notify-wechatpay"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -23,7 +23,7 @@ from vouchers.family import holdings_of_holder
 TRACE_CODE = re.compile(r"^\d{20}$")
 
 
-class ItemSerializer(serializers.Serializer):
+class SettlementItemSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=50)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=["drug", "service"])
@@ -64,7 +64,7 @@ class PrescriptionSerializer(serializers.Serializer):
 
 class PreviewSerializer(serializers.Serializer):
     scan_session_id = serializers.CharField(max_length=40)
-    items = ItemSerializer(many=True, allow_empty=False, max_length=200)  # type: ignore[call-arg]
+    items = SettlementItemSerializer(many=True, allow_empty=False, max_length=200)  # type: ignore[call-arg]
     prescription = PrescriptionSerializer(required=False)
     use_personal_account = serializers.BooleanField(default=True)
 
@@ -79,7 +79,7 @@ class SettleSerializer(PreviewSerializer):
     idempotency_key = serializers.CharField(min_length=8, max_length=100)
 
 
-class RefundSerializer(serializers.Serializer):
+class SettlementRefundSerializer(serializers.Serializer):
     lines = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200)
     idempotency_key = serializers.CharField(min_length=8, max_length=100)
 
@@ -199,9 +199,9 @@ class ReversalView(APIView):
 class RefundView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=RefundSerializer, responses={201: None}, tags=["scanner"])
+    @extend_schema(request=SettlementRefundSerializer, responses={201: None}, tags=["scanner"])
     def post(self, request: Request, number: str) -> Response:
-        data = RefundSerializer(data=request.data)
+        data = SettlementRefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.refund_items(terminal=_terminal(request), number=number, **data.validated_data)
         settlement = Settlement.objects.get(number=number)

@@ -161,11 +161,18 @@ def refundable_by_account(*, payment: LedgerTransaction) -> dict[int, int]:
 
 
 def family_refund(
-    *, payment_id: int, amount_fen: int | None = None, reference: str, idempotency_key: str | None = None
+    *,
+    payment_id: int,
+    amount_fen: int | None = None,
+    reference: str,
+    idempotency_key: str | None = None,
+    from_account_id: int | None = None,
 ) -> LedgerTransaction:
     """Give money back to the accounts a payment drew on: the last one drawn gets its money back first.
 
     Refunds of one payment run one at a time (the payment row is locked) and never exceed what was paid.
+    The money comes back from the account the payment credited, or ``from_account_id`` when it has moved
+    on since (money held for an online order and then passed to the hospital).
     """
     with transaction.atomic():
         payment = (
@@ -199,7 +206,7 @@ def family_refund(
                 remaining -= give
             if remaining == 0:
                 break
-        legs.append(Leg(credit.account_id, -wanted))
+        legs.append(Leg(from_account_id or credit.account_id, -wanted))
         return ledger_post(
             kind=LedgerTransaction.Kind.REFUND,
             legs=legs,

@@ -43,11 +43,14 @@ def terminal_create(
 
 
 def terminal_rotate_secret(*, terminal_id: int) -> str:
+    from portal.institutions.selectors import terminal_cache_forget
+
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         Terminal.objects.filter(pk=terminal_id).update(
             secret_encrypted=crypto.encrypt(secret, context=TERMINAL_SECRET_CONTEXT)
         )
+    terminal_cache_forget()
     return secret
 
 

@@ -18,6 +18,7 @@ class LedgerAccount(models.Model):
         PERSONAL = "personal", "个人账户 / personal account"
         FUND = "fund", "统筹基金 / pooled fund"
         ASSISTANCE = "assistance", "医疗救助基金 / medical assistance"
+        HELD = "held", "在途冻结 / held until the cash is paid"
         ALLOCATION = "allocation", "个人账户划入 / personal-account allocations"
         CASH_CLEARING = "cash_clearing", "现金清算 / cash clearing"
         INSTITUTION = "institution", "定点机构应收 / institution receivable"

@@ -166,6 +166,7 @@ def region_account(*, region: Region, kind: str) -> LedgerAccount:
     if kind not in (
         LedgerAccount.Kind.FUND,
         LedgerAccount.Kind.ASSISTANCE,
+        LedgerAccount.Kind.HELD,
         LedgerAccount.Kind.ALLOCATION,
         LedgerAccount.Kind.CASH_CLEARING,
     ):

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 
 from portal.errors import DomainError, define
 from portal.institutions.models import Terminal
-from portal.institutions.services import terminal_secret
+from portal.institutions.selectors import terminal_by_key
 from portal.signin.models import ResidentToken
 from portal.signin.services import TOKEN_PREFIX, token_hash
 from portal.signin.signing import signature
@@ -75,16 +75,13 @@ class TerminalSignatureAuthentication(BaseAuthentication):
             raise DomainError(REQUEST_STALE, seconds=max_age)
         if not _NONCE.match(nonce):
             raise DomainError(SIGNATURE_INVALID, details={"reason": "nonce format"})
-        terminal = (
-            Terminal.objects.select_related("institution", "institution__region")
-            .filter(key_id=key_id, active=True, institution__designated=True)
-            .first()
-        )
-        if terminal is None:
+        found = terminal_by_key(key_id=key_id)
+        if found is None:
             raise DomainError(TERMINAL_UNKNOWN)
+        terminal, secret = found
         body = request._request.body
         expected = signature(
-            secret=terminal_secret(terminal),
+            secret=secret,
             method=request.method or "GET",
             path=request._request.get_full_path(),
             timestamp=timestamp,
@@ -99,6 +96,7 @@ class TerminalSignatureAuthentication(BaseAuthentication):
         now = timezone.now()
         if terminal.last_seen_at is None or now - terminal.last_seen_at > timedelta(minutes=1):
             Terminal.objects.filter(pk=terminal.pk).update(last_seen_at=now)
+            terminal.last_seen_at = now  # the cached copy: at most one such write a minute per process
         return terminal, terminal
 
     def authenticate_header(self, request: Request) -> str:

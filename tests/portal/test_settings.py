@@ -50,10 +50,21 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "ybpz.example.gov.cn",
     "SMS_BACKEND": "portal.signin.sms.ConsoleSmsBackend",
+    "CASH_CHANNEL_BASE_URL": "https://api.mch.weixin.qq.com",
+    "WECHATPAY_MCHID": "1900000109",
+    "WECHATPAY_APPID": "wxd678efh567hg6787",
+    "WECHATPAY_MERCHANT_SERIAL": "5157F09EFDC096DE15EBE81A47057A72",
+    "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE": "/etc/portal/wechatpay/apiclient_key.pem",
+    "WECHATPAY_PLATFORM_PUBLIC_KEYS": "PUB_KEY_ID_0114232134912410000=/etc/portal/wechatpay/platform.pem",
+    "WECHATPAY_APIV3_KEY": "0123456789abcdef0123456789abcdef",
+    "PUBLIC_BASE_URL": "https://ybpz.example.gov.cn",
 }
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "IDENTITY_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "IDENTITY_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL", "WECHATPAY_APIV3_KEY", "PUBLIC_BASE_URL"],
+)
 def test_production_refuses_to_start_without_a_secret_or_service(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = _django(["check"], env)
