@@ -151,7 +151,24 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
         payload = codec.verify(text, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
     except codec.CodeError as error:
         raise _refuse(error.code) from None
-    voucher = Voucher.objects.select_related("person", "person__region").filter(ref=payload.voucher_ref.hex()).first()
+    voucher = (
+        Voucher.objects.select_related("person", "person__region")
+        .only(
+            "id",
+            "status",
+            "person__id",
+            "person__name",
+            "person__id_number_masked",
+            "person__gender",
+            "person__birth_date",
+            "person__insurance_type",
+            "person__insured",
+            "person__region__code",
+            "person__region__name",
+        )
+        .filter(ref=payload.voucher_ref.hex())
+        .first()
+    )
     if voucher is None or voucher.status == Voucher.Status.REVOKED:
         raise _refuse("revoked")
     if voucher.status == Voucher.Status.SUSPENDED:
