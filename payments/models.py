@@ -1,6 +1,18 @@
 """Models of the payments app live in sub-packages by subject."""
 
 from payments.benefits.models import BenefitUsage, PolicyRuleSet
+from payments.online.models import (
+    ChannelNotification,
+    HospitalEndpoint,
+    HospitalEvent,
+    OnlineOrder,
+    OnlineOrderItem,
+    OnlineRefund,
+    OrderEvent,
+    PayAuthorization,
+    ReconciliationDifference,
+    ReconciliationRun,
+)
 from payments.settlement.models import (
     AuditRule,
     Settlement,
@@ -13,7 +25,17 @@ from payments.settlement.models import (
 __all__ = [
     "AuditRule",
     "BenefitUsage",
+    "ChannelNotification",
+    "HospitalEndpoint",
+    "HospitalEvent",
+    "OnlineOrder",
+    "OnlineOrderItem",
+    "OnlineRefund",
+    "OrderEvent",
+    "PayAuthorization",
     "PolicyRuleSet",
+    "ReconciliationDifference",
+    "ReconciliationRun",
     "Settlement",
     "SettlementFlag",
     "SettlementItem",

@@ -1,0 +1,563 @@
+"""Internet-hospital orders: upload, split, authorise, pay, confirm the cash, close.
+
+The insurance legs (fund and assistance usage, personal accounts) are *held* when the cash payment
+starts: benefit usage is recorded and the personal-account money moves to the region's held account.
+They are committed (fund and held money to the hospital) only when the cash is confirmed; closing
+releases them. An insurance-only order settles at once.
+
+Rules: lock the order row, then the person, then accounts; never call the channel while holding a lock
+(channel calls happen before the locking transaction or after it commits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from payments.benefits.engine import Item
+from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
+from payments.channels.base import CashChannel, ChannelError
+from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
+from portal.errors import DomainError, define
+from portal.family.deduction import family_deduct, family_refund, payment_sources
+from portal.institutions.models import Institution, Terminal
+from portal.ledger.models import LedgerAccount, LedgerTransaction
+from portal.ledger.services import Leg, institution_account, ledger_post, region_account
+from portal.money import money
+from portal.people.models import Person
+from vouchers.family import may_show_code_of
+
+PAY_WINDOW = timedelta(minutes=15)
+AUTH_LIFETIME = timedelta(minutes=5)
+
+NOT_INTERNET_HOSPITAL = define(
+    "not_internet_hospital",
+    403,
+    "仅定点互联网医院可使用医保移动支付",
+    "Only designated internet hospitals can take insurance payments online",
+)
+ORDER_NOT_FOUND = define("order_not_found", 404, "未找到该订单", "No such order")
+ORDER_STATE = define(
+    "order_state_refused",
+    409,
+    "订单当前状态（{status}）不能执行此操作",
+    "The order is {status}; this is not possible now",
+)
+IDEMPOTENCY_CONFLICT = define(
+    "idempotency_conflict",
+    409,
+    "该幂等键已用于另一笔不同的请求",
+    "This idempotency key was already used for a different request",
+)
+AUTH_INVALID = define(
+    "pay_auth_invalid",
+    409,
+    "支付授权无效、已使用或已过期，请重新授权",
+    "The payment authorisation is invalid, used or expired",
+)
+SPLIT_CHANGED = define(
+    "split_changed",
+    409,
+    "支付金额构成已变化，请重新确认",
+    "The split changed since you authorised (e.g. a balance moved); authorise again",
+)
+ORDER_EXPIRED = define("order_expired", 409, "订单已超过支付时限", "The order's payment window has passed")
+CHANNEL_UNAVAILABLE = define(
+    "channel_unavailable",
+    503,
+    "支付渠道暂时不可用，请稍后重试",
+    "The payment channel is unavailable; try again shortly",
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    total_fen: int
+    fund_fen: int
+    assistance_fen: int
+    personal_fen: int
+    cash_fen: int
+    personal_by_owner: tuple[tuple[int, int], ...]  # (person id, fen) in deduction order
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total_fen,
+            "fund": self.fund_fen,
+            "assistance": self.assistance_fen,
+            "personal": self.personal_fen,
+            "cash": self.cash_fen,
+            "personal_by_owner": [list(pair) for pair in self.personal_by_owner],
+        }
+
+
+def _hash(data: Any) -> str:
+    import json
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def move(order: OnlineOrder, new: str, *, note: str = "", **fields: Any) -> OnlineOrder:
+    """Compare-and-set along a declared transition, with a history row. Call inside a transaction."""
+    old = order.status
+    if new not in OnlineOrder.TRANSITIONS[old]:
+        raise DomainError(ORDER_STATE, status=old)
+    if not OnlineOrder.objects.filter(pk=order.pk, status=old).update(status=new, **fields):
+        raise DomainError(ORDER_STATE, status=old)
+    OrderEvent.objects.create(order=order, from_status=old, to_status=new, note=note[:200])
+    order.refresh_from_db()
+    return order
+
+
+def hospital_event(order: OnlineOrder, kind: str, **extra: Any) -> HospitalEvent:
+    """Queue a signed notification to the hospital, sent after commit."""
+    from payments.online.tasks import deliver_hospital_event
+
+    payload = {
+        "order": order.number,
+        "status": order.status,
+        "total": order.total_fen,
+        "fund": order.fund_fen + order.assistance_fen,
+        "personal": order.personal_fen,
+        "cash": order.cash_fen,
+        **extra,
+    }
+    event = HospitalEvent.objects.create(order=order, kind=kind, payload=payload)
+    transaction.on_commit(lambda: deliver_hospital_event.delay(event.pk))
+    return event
+
+
+# --- Upload and split --------------------------------------------------------------------------
+
+
+def order_upload(
+    *,
+    terminal: Terminal,
+    person: Person,
+    idempotency_key: str,
+    items: list[dict[str, Any]],
+    description: str,
+    diagnosis: str = "",
+    department: str = "",
+    doctor: str = "",
+) -> tuple[OnlineOrder, bool]:
+    """The hospital uploads fee details (6201): the order is saved and pre-settled at once."""
+    institution = terminal.institution
+    if institution.kind != Institution.Kind.INTERNET_HOSPITAL or not institution.designated:
+        raise DomainError(NOT_INTERNET_HOSPITAL)
+    request = {
+        "person": person.pk,
+        "items": items,
+        "description": description,
+        "diagnosis": diagnosis,
+        "department": department,
+        "doctor": doctor,
+    }
+    digest = _hash(request)
+    first = OnlineOrder.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
+    if first is not None:
+        if first.request_hash != digest:
+            raise DomainError(IDEMPOTENCY_CONFLICT)
+        return first, False
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            order = OnlineOrder.objects.create(
+                institution=institution,
+                terminal=terminal,
+                person=person,
+                idempotency_key=idempotency_key,
+                request_hash=digest,
+                description=description[:120],
+                diagnosis=diagnosis,
+                department=department,
+                doctor=doctor,
+                service_date=today,
+                expires_at=timezone.now() + PAY_WINDOW,
+            )
+            OnlineOrderItem.objects.bulk_create(
+                OnlineOrderItem(
+                    order=order,
+                    line=n,
+                    code=i["code"],
+                    name=i["name"],
+                    amount_fen=i["amount_fen"],
+                    in_catalogue=i.get("in_catalogue", True),
+                    dual_channel=i.get("dual_channel", False),
+                )
+                for n, i in enumerate(items, start=1)
+            )
+            OrderEvent.objects.create(order=order, to_status=OnlineOrder.Status.SAVED, note="uploaded")
+            split = order_split(order=order)
+            move(
+                order,
+                OnlineOrder.Status.PRE_SETTLED,
+                note="pre-settled",
+                total_fen=split.total_fen,
+                fund_fen=split.fund_fen,
+                assistance_fen=split.assistance_fen,
+                personal_fen=split.personal_fen,
+                cash_fen=split.cash_fen,
+            )
+    except IntegrityError:
+        first = OnlineOrder.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
+        if first is None or first.request_hash != digest:
+            raise DomainError(IDEMPOTENCY_CONFLICT) from None
+        return first, False
+    return order, True
+
+
+def order_split(*, order: OnlineOrder) -> Split:
+    """Fund and assistance by the benefit engine, then the personal accounts (own, then family by owner),
+    then cash."""
+    items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
+    breakdown = benefit_estimate(
+        person=order.person, institution=order.institution, service_date=order.service_date, items=items
+    )
+    owed = breakdown.resident_fen
+    by_owner: list[tuple[int, int]] = []
+    sources = payment_sources(payer=order.person)
+    balances = dict(LedgerAccount.objects.filter(pk__in=[s.account_id for s in sources]).values_list("pk", "balance"))
+    for source in sources:
+        take = min(balances.get(source.account_id, 0), owed)
+        if take > 0:
+            by_owner.append((source.owner_id, take))
+            owed -= take
+    personal = sum(fen for _, fen in by_owner)
+    return Split(
+        total_fen=breakdown.total_fen,
+        fund_fen=breakdown.fund_fen,
+        assistance_fen=breakdown.assistance_fen,
+        personal_fen=personal,
+        cash_fen=breakdown.resident_fen - personal,
+        personal_by_owner=tuple(by_owner),
+    )
+
+
+def order_cancel(*, terminal: Terminal, number: str) -> OnlineOrder:
+    """The hospital cancels an upload (6401) before the patient pays."""
+    with transaction.atomic():
+        order = _locked(number=number, institution_id=terminal.institution_id)
+        if order.status not in (OnlineOrder.Status.SAVED, OnlineOrder.Status.PRE_SETTLED):
+            raise DomainError(ORDER_STATE, status=order.status)
+        move(order, OnlineOrder.Status.CLOSED, note="cancelled by the hospital", closed_at=timezone.now())
+        hospital_event(order, HospitalEvent.Kind.CLOSED, reason="cancelled")
+    return order
+
+
+def _locked(*, number: str, institution_id: int | None = None) -> OnlineOrder:
+    qs = OnlineOrder.objects.select_for_update().filter(number=number)
+    if institution_id is not None:
+        qs = qs.filter(institution_id=institution_id)
+    order = qs.first()
+    if order is None:
+        raise DomainError(ORDER_NOT_FOUND)
+    return order
+
+
+# --- The patient's side --------------------------------------------------------------------------
+
+
+def may_pay_for(*, payer: Person, patient: Person) -> bool:
+    return payer.pk == patient.pk or may_show_code_of(viewer=payer, subject=patient) is not None
+
+
+def order_authorize(*, order: OnlineOrder, payer: Person) -> tuple[str, PayAuthorization, Split]:
+    """A one-time authorisation valid 5 minutes, bound to the split shown to the payer."""
+    if order.status != OnlineOrder.Status.PRE_SETTLED:
+        raise DomainError(ORDER_STATE, status=order.status)
+    if timezone.now() > order.expires_at:
+        raise DomainError(ORDER_EXPIRED)
+    split = order_split(order=order)
+    raw = "PA" + secrets.token_urlsafe(24)
+    auth = PayAuthorization.objects.create(
+        order=order,
+        payer=payer,
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        split=split.as_dict(),
+        expires_at=timezone.now() + AUTH_LIFETIME,
+    )
+    return raw, auth, split
+
+
+def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: str = "127.0.0.1") -> OnlineOrder:
+    """Use the authorisation: hold the insurance legs and start the cash payment, or settle at once."""
+    digest = hashlib.sha256(pay_auth_no.encode()).hexdigest()
+    with transaction.atomic():
+        order = _locked(number=order_number)
+        used = PayAuthorization.objects.filter(
+            token_hash=digest, order=order, payer=payer, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(used_at=timezone.now())
+        if not used:
+            raise DomainError(AUTH_INVALID)
+        auth = PayAuthorization.objects.get(token_hash=digest)
+        if order.status != OnlineOrder.Status.PRE_SETTLED:
+            raise DomainError(ORDER_STATE, status=order.status)
+        if timezone.now() > order.expires_at:
+            raise DomainError(ORDER_EXPIRED)
+        Person.objects.select_for_update().filter(pk=order.person_id).first()
+        split = order_split(order=order)
+        if split.as_dict() != auth.split:
+            raise DomainError(SPLIT_CHANGED, details={"now": split.as_dict()})
+        _hold_insurance(order, split)
+        if split.cash_fen == 0:
+            _commit_insurance(order)
+            move(order, OnlineOrder.Status.SETTLED, note="insurance only", settled_at=timezone.now())
+            hospital_event(order, HospitalEvent.Kind.PAID)
+            return order
+        move(order, OnlineOrder.Status.AWAITING_CASH, note="cash payment started", out_trade_no=order.number)
+    # Outside the lock: ask the channel for the cash order. A failure leaves the order awaiting cash;
+    # the late-order job queries and closes it, releasing the held legs.
+    try:
+        created = _channel().create_order(
+            out_trade_no=order.number,
+            amount_fen=order.cash_fen,
+            description=order.description,
+            notify_url=settings.PAYMENT_NOTIFY_URL,
+            expires_at=order.expires_at,
+            scene="h5",
+            client_ip=client_ip,
+        )
+    except ChannelError as error:
+        raise DomainError(CHANNEL_UNAVAILABLE, details={"channel": error.code}) from None
+    OnlineOrder.objects.filter(pk=order.pk).update(h5_url=created.h5_url or "")
+    order.refresh_from_db()
+    return order
+
+
+def _channel() -> CashChannel:
+    from payments.channels.factory import get_channel
+
+    return get_channel()
+
+
+def _held_account(order: OnlineOrder) -> LedgerAccount:
+    return region_account(region=order.person.region, kind=LedgerAccount.Kind.HELD)
+
+
+def _hold_insurance(order: OnlineOrder, split: Split) -> None:
+    items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
+    if split.fund_fen or split.assistance_fen:
+        benefit_commit(
+            person=order.person,
+            institution=order.institution,
+            service_date=order.service_date,
+            items=items,
+            reference=order.number,
+        )
+    if split.personal_fen:
+        hold = family_deduct(
+            payer=order.person,
+            amount_fen=split.personal_fen,
+            to_account_id=_held_account(order).pk,
+            reference=order.number,
+            kind=LedgerTransaction.Kind.PAYMENT,
+        )
+        OnlineOrder.objects.filter(pk=order.pk).update(hold_transaction=hold)
+        order.hold_transaction = hold
+
+
+def _commit_insurance(order: OnlineOrder) -> None:
+    """The cash is confirmed (or there is none): fund, assistance and held money go to the hospital."""
+    receivable = institution_account(institution=order.institution)
+    region = order.person.region
+    legs: list[Leg] = []
+    if order.fund_fen:
+        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.FUND).pk, -order.fund_fen))
+    if order.assistance_fen:
+        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.ASSISTANCE).pk, -order.assistance_fen))
+    if order.personal_fen:
+        legs.append(Leg(_held_account(order).pk, -order.personal_fen))
+    if legs:
+        legs.append(Leg(receivable.pk, order.fund_fen + order.assistance_fen + order.personal_fen))
+        ledger_post(
+            kind=LedgerTransaction.Kind.SETTLEMENT,
+            legs=legs,
+            reference=order.number,
+            idempotency_key=f"{order.number}:commit",
+            memo="online order settled",
+            beneficiary=order.person,
+        )
+
+
+def _release_insurance(order: OnlineOrder) -> None:
+    """Closing before the cash was confirmed: held personal money back to its owners, benefits restored."""
+    if order.hold_transaction_id is not None:
+        family_refund(payment_id=order.hold_transaction_id, reference=f"{order.number}:release")
+    benefit_release(reference=order.number)
+
+
+def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, source: str) -> str:
+    """The channel says the cash is paid (notify, query or reconciliation). Idempotent.
+
+    Returns what happened: ``settled``, ``already``, ``late_payment_refunded`` or ``amount_mismatch``.
+    """
+    from payments.online.refunds import refund_late_payment
+
+    with transaction.atomic():
+        order = _locked(number=order_number)
+        if order.channel_transaction_id and order.status != OnlineOrder.Status.CLOSED:
+            return "already"
+        if amount_fen != order.cash_fen:
+            if order.status == OnlineOrder.Status.AWAITING_CASH:
+                move(
+                    order,
+                    OnlineOrder.Status.NEEDS_ATTENTION,
+                    attention=f"paid {amount_fen} fen, expected {order.cash_fen} ({source})",
+                )
+            return "amount_mismatch"
+        if order.status == OnlineOrder.Status.CLOSED:
+            if order.channel_transaction_id:
+                return "already"
+            OnlineOrder.objects.filter(pk=order.pk).update(
+                channel_transaction_id=transaction_id, cash_paid_at=timezone.now()
+            )
+            OrderEvent.objects.create(
+                order=order,
+                from_status="closed",
+                to_status="closed",
+                note=f"cash paid after close ({source}): refunding",
+            )
+            refund_late_payment(order=order, amount_fen=amount_fen)
+            return "late_payment_refunded"
+        if order.status != OnlineOrder.Status.AWAITING_CASH:
+            return "already"
+        Person.objects.select_for_update().filter(pk=order.person_id).first()
+        now = timezone.now()
+        move(
+            order,
+            OnlineOrder.Status.CASH_PAID,
+            note=f"cash confirmed by {source}",
+            channel_transaction_id=transaction_id,
+            cash_paid_at=now,
+        )
+        _commit_insurance(order)
+        move(order, OnlineOrder.Status.SETTLED, note="insurance committed", settled_at=now)
+        hospital_event(order, HospitalEvent.Kind.PAID)
+    return "settled"
+
+
+def order_close(*, number: str, reason: str) -> str:
+    """Close an order that is not paid: query the channel first, close there, then release the legs.
+
+    Returns ``closed``, ``settled`` (it was paid after all) or ``not_closable``.
+    """
+    order = OnlineOrder.objects.filter(number=number).first()
+    if order is None:
+        raise DomainError(ORDER_NOT_FOUND)
+    if order.status == OnlineOrder.Status.AWAITING_CASH:
+        channel = _channel()
+        try:
+            trade = channel.query_order(out_trade_no=order.out_trade_no)
+        except ChannelError as error:
+            if error.code != "not_found":
+                return "not_closable"  # try again later; never close blind
+            trade = None
+        if trade is not None and trade.trade_state == "SUCCESS":
+            cash_confirmed(
+                order_number=number,
+                transaction_id=trade.transaction_id or "",
+                amount_fen=trade.amount_fen,
+                source="query before close",
+            )
+            return "settled"
+        if trade is not None and trade.trade_state not in ("CLOSED",):
+            try:
+                channel.close_order(out_trade_no=order.out_trade_no)
+            except ChannelError as error:
+                if error.detail == "ORDERPAID":
+                    trade = channel.query_order(out_trade_no=order.out_trade_no)
+                    cash_confirmed(
+                        order_number=number,
+                        transaction_id=trade.transaction_id or "",
+                        amount_fen=trade.amount_fen,
+                        source="paid during close",
+                    )
+                    return "settled"
+                return "not_closable"
+    with transaction.atomic():
+        order = _locked(number=number)
+        if order.status not in (
+            OnlineOrder.Status.PRE_SETTLED,
+            OnlineOrder.Status.AWAITING_CASH,
+            OnlineOrder.Status.SAVED,
+        ):
+            return "not_closable"
+        if order.status == OnlineOrder.Status.AWAITING_CASH:
+            Person.objects.select_for_update().filter(pk=order.person_id).first()
+            _release_insurance(order)
+        move(order, OnlineOrder.Status.CLOSED, note=reason, closed_at=timezone.now())
+        hospital_event(order, HospitalEvent.Kind.CLOSED, reason=reason)
+    return "closed"
+
+
+def orders_needing_a_query(
+    *, now: dt.datetime | None = None, late_after: timedelta = timedelta(minutes=2)
+) -> list[str]:
+    now = now or timezone.now()
+    return list(
+        OnlineOrder.objects.filter(status=OnlineOrder.Status.AWAITING_CASH, created_at__lt=now - late_after)
+        .order_by("created_at")
+        .values_list("number", flat=True)[:500]
+    )
+
+
+def order_query_late(*, number: str) -> str:
+    """A notify is late: ask the channel. Paid -> confirm; past the window and unpaid -> close."""
+    order = OnlineOrder.objects.filter(number=number).first()
+    if order is None or order.status != OnlineOrder.Status.AWAITING_CASH:
+        return "nothing"
+    try:
+        trade = _channel().query_order(out_trade_no=order.out_trade_no)
+    except ChannelError as error:
+        if error.code == "not_found" and timezone.now() > order.expires_at:
+            return order_close(number=number, reason="expired: the channel never saw it")
+        return "retry later"
+    if trade.trade_state == "SUCCESS":
+        return cash_confirmed(
+            order_number=number, transaction_id=trade.transaction_id or "", amount_fen=trade.amount_fen, source="query"
+        )
+    if timezone.now() > order.expires_at or trade.trade_state == "CLOSED":
+        return order_close(number=number, reason="expired unpaid")
+    return "waiting"
+
+
+def order_body(order: OnlineOrder) -> dict[str, Any]:
+    refunded = order.refunds.filter(status="succeeded").aggregate(
+        fund=Sum("fund_fen"), assistance=Sum("assistance_fen"), personal=Sum("personal_fen"), cash=Sum("cash_fen")
+    )
+    return {
+        "order": order.number,
+        "status": order.status,
+        "pay_mode": order.pay_mode,
+        "institution": {"code": order.institution.code, "name": order.institution.name},
+        "patient": {
+            "id": order.person_id,
+            "name": order.person.name,
+            "id_number_masked": order.person.id_number_masked,
+        },
+        "description": order.description,
+        "items": [
+            {"line": i.line, "code": i.code, "name": i.name, "amount": money(i.amount_fen)} for i in order.items.all()
+        ],
+        "split": {
+            "total": money(order.total_fen),
+            "fund": money(order.fund_fen),
+            "assistance": money(order.assistance_fen),
+            "personal_account": money(order.personal_fen),
+            "cash": money(order.cash_fen),
+        },
+        "refunded": {k: money(v or 0) for k, v in refunded.items()},
+        "h5_url": order.h5_url or None,
+        "expires_at": order.expires_at,
+        "settled_at": order.settled_at,
+        "closed_at": order.closed_at,
+    }

@@ -1,0 +1,249 @@
+"""Refunds of online orders: their own numbers, one at a time per order, never more than was paid,
+each part returned to where it came from; the cash part confirmed by the channel's notify or a query."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from payments.benefits.models import BenefitUsage
+from payments.channels.base import ChannelError
+from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OrderEvent
+from payments.online.orders import _channel, _locked, hospital_event, move
+from portal.errors import DomainError, define
+from portal.family.deduction import REFUND_TOO_LARGE, family_refund
+from portal.ledger.models import LedgerAccount, LedgerTransaction
+from portal.ledger.services import Leg, institution_account, ledger_post, region_account
+
+PARTS = ("fund", "assistance", "personal", "cash")
+
+REFUND_IN_PROGRESS = define(
+    "refund_in_progress", 409, "该订单有退款正在处理，请稍后再试", "A refund of this order is still in progress"
+)
+REFUND_EMPTY = define("refund_empty", 400, "请指定退款金额", "Say what to refund")
+REFUND_NOT_ALLOWED = define(
+    "refund_not_allowed", 409, "订单当前状态（{status}）不能退款", "The order is {status}; it cannot be refunded"
+)
+IDEMPOTENCY_CONFLICT = define(
+    "idempotency_conflict",
+    409,
+    "该幂等键已用于另一笔不同的请求",
+    "This idempotency key was already used for a different request",
+)
+
+
+def refundable(order: OnlineOrder) -> dict[str, int]:
+    """What is left of each part, counting refunds that succeeded or are in progress."""
+    taken = order.refunds.exclude(status=OnlineRefund.Status.FAILED).aggregate(
+        fund=Sum("fund_fen"), assistance=Sum("assistance_fen"), personal=Sum("personal_fen"), cash=Sum("cash_fen")
+    )
+    paid = {
+        "fund": order.fund_fen,
+        "assistance": order.assistance_fen,
+        "personal": order.personal_fen,
+        "cash": order.cash_fen,
+    }
+    return {part: paid[part] - (taken[part] or 0) for part in PARTS}
+
+
+def refund_request(
+    *, institution_id: int, number: str, idempotency_key: str, parts: dict[str, int] | None, reason: str = ""
+) -> OnlineRefund:
+    """Refund the whole order (``parts=None``) or the given parts in fen."""
+    request_hash = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    with transaction.atomic():
+        order = _locked(number=number, institution_id=institution_id)
+        first = order.refunds.filter(idempotency_key=idempotency_key).first()
+        if first is not None:
+            if first.request_hash != request_hash:
+                raise DomainError(IDEMPOTENCY_CONFLICT)
+            return first
+        if order.status not in (OnlineOrder.Status.SETTLED, OnlineOrder.Status.REFUNDED_PARTLY):
+            if order.status == OnlineOrder.Status.REFUNDING:
+                raise DomainError(REFUND_IN_PROGRESS)
+            raise DomainError(REFUND_NOT_ALLOWED, status=order.status)
+        left = refundable(order)
+        wanted = dict(left) if parts is None else {part: int(parts.get(part, 0)) for part in PARTS}
+        if sum(wanted.values()) <= 0:
+            raise DomainError(REFUND_EMPTY)
+        if any(wanted[p] < 0 or wanted[p] > left[p] for p in PARTS):
+            raise DomainError(REFUND_TOO_LARGE, left=sum(left.values()), details={"left": left})
+        refund = OnlineRefund.objects.create(
+            order=order,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            reason=reason[:80],
+            fund_fen=wanted["fund"],
+            assistance_fen=wanted["assistance"],
+            personal_fen=wanted["personal"],
+            cash_fen=wanted["cash"],
+        )
+        _return_insurance(order, refund)
+        move(order, OnlineOrder.Status.REFUNDING, note=f"refund {refund.number}")
+        if refund.cash_fen == 0:
+            _finish(order, refund)
+        else:
+            transaction.on_commit(lambda: _start_cash_refund_later(refund.pk))
+    refund.refresh_from_db()
+    return refund
+
+
+def _start_cash_refund_later(refund_id: int) -> None:
+    from payments.online.tasks import start_cash_refund
+
+    start_cash_refund.delay(refund_id)
+
+
+def _return_insurance(order: OnlineOrder, refund: OnlineRefund) -> None:
+    """Fund and assistance back to their sources, personal money back to each owner, usage restored."""
+    receivable = institution_account(institution=order.institution)
+    region = order.person.region
+    legs: list[Leg] = []
+    if refund.fund_fen:
+        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.FUND).pk, refund.fund_fen))
+    if refund.assistance_fen:
+        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.ASSISTANCE).pk, refund.assistance_fen))
+    if legs:
+        legs.append(Leg(receivable.pk, -(refund.fund_fen + refund.assistance_fen)))
+        ledger_post(
+            kind=LedgerTransaction.Kind.REFUND,
+            legs=legs,
+            reference=refund.number,
+            memo=f"refund of {order.number}",
+            beneficiary=order.person,
+        )
+        for scheme, fen in (
+            (BenefitUsage.Scheme.OUTPATIENT, refund.fund_fen),
+            (BenefitUsage.Scheme.ASSISTANCE, refund.assistance_fen),
+        ):
+            if fen:
+                BenefitUsage.objects.create(
+                    person=order.person,
+                    year=order.service_date.year,
+                    scheme=scheme,
+                    paid_fen=-fen,
+                    reference=refund.number,
+                    is_reversal=True,
+                    service_date=order.service_date,
+                )
+    if refund.personal_fen and order.hold_transaction_id is not None:
+        family_refund(
+            payment_id=order.hold_transaction_id,
+            amount_fen=refund.personal_fen,
+            reference=refund.number,
+            from_account_id=receivable.pk,
+        )
+
+
+def _finish(order: OnlineOrder, refund: OnlineRefund, channel_refund_id: str = "") -> None:
+    OnlineRefund.objects.filter(pk=refund.pk, status=OnlineRefund.Status.PROCESSING).update(
+        status=OnlineRefund.Status.SUCCEEDED, completed_at=timezone.now(), channel_refund_id=channel_refund_id
+    )
+    if order.status == OnlineOrder.Status.CLOSED:  # a late payment given back
+        OrderEvent.objects.create(
+            order=order, from_status="closed", to_status="closed", note=f"late payment refunded ({refund.number})"
+        )
+        hospital_event(order, HospitalEvent.Kind.REFUNDED, refund=refund.number, cash=refund.cash_fen)
+        return
+    left = refundable(order)
+    new = OnlineOrder.Status.REFUNDED if not any(left.values()) else OnlineOrder.Status.REFUNDED_PARTLY
+    move(order, new, note=f"refund {refund.number} done")
+    hospital_event(order, HospitalEvent.Kind.REFUNDED, refund=refund.number, refund_total=refund.total_fen)
+
+
+def refund_late_payment(*, order: OnlineOrder, amount_fen: int) -> OnlineRefund:
+    """Cash arrived for an order we had closed: give it back automatically (call under the order lock)."""
+    refund, created = OnlineRefund.objects.get_or_create(
+        order=order,
+        idempotency_key="late-payment",
+        defaults={"request_hash": "late-payment", "reason": "payment after close", "cash_fen": amount_fen},
+    )
+    if created:
+        transaction.on_commit(lambda: _start_cash_refund_later(refund.pk))
+    return refund
+
+
+def cash_refund_start(*, refund_id: int) -> str:
+    """Ask the channel to refund the cash part (outside any lock). Idempotent: the refund number is reused."""
+    refund = OnlineRefund.objects.select_related("order").get(pk=refund_id)
+    if refund.status != OnlineRefund.Status.PROCESSING:
+        return refund.status
+    order = refund.order
+    try:
+        result = _channel().refund(
+            out_trade_no=order.out_trade_no,
+            out_refund_no=refund.number,
+            refund_fen=refund.cash_fen,
+            total_fen=order.cash_fen,
+            reason=refund.reason or "退款",
+            notify_url=settings.PAYMENT_NOTIFY_URL,
+        )
+    except ChannelError as error:
+        if error.retryable:
+            raise
+        with transaction.atomic():
+            locked = _locked(number=order.number)
+            OnlineRefund.objects.filter(pk=refund.pk).update(status=OnlineRefund.Status.FAILED)
+            if locked.status == OnlineOrder.Status.REFUNDING:
+                move(locked, OnlineOrder.Status.NEEDS_ATTENTION, attention=f"cash refund refused: {error.detail}")
+        return "failed"
+    if result.status == "SUCCESS":
+        return cash_refund_confirmed(out_refund_no=refund.number, refund_id=result.refund_id or "", source="answer")
+    return "processing"
+
+
+def cash_refund_confirmed(*, out_refund_no: str, refund_id: str, source: str) -> str:
+    """The channel says the cash refund succeeded (notify, query or the refund call's answer). Idempotent."""
+    refund = OnlineRefund.objects.filter(number=out_refund_no).first()
+    if refund is None:
+        return "unknown refund"
+    with transaction.atomic():
+        order = _locked(number=refund.order.number)
+        refund.refresh_from_db()
+        if refund.status != OnlineRefund.Status.PROCESSING:
+            return "already"
+        _finish(order, refund, channel_refund_id=refund_id)
+    return "refunded"
+
+
+def refunds_needing_a_query() -> list[str]:
+    return list(
+        OnlineRefund.objects.filter(status=OnlineRefund.Status.PROCESSING, cash_fen__gt=0).values_list(
+            "number", flat=True
+        )[:500]
+    )
+
+
+def refund_query(*, number: str) -> str:
+    try:
+        result = _channel().query_refund(out_refund_no=number)
+    except ChannelError as error:
+        if error.code == "not_found":
+            refund = OnlineRefund.objects.get(number=number)
+            return cash_refund_start(refund_id=refund.pk)  # the request never reached the channel: send it
+        return "retry later"
+    if result.status == "SUCCESS":
+        return cash_refund_confirmed(out_refund_no=number, refund_id=result.refund_id or "", source="query")
+    return result.status.lower()
+
+
+def refund_body(refund: OnlineRefund) -> dict[str, Any]:
+    from portal.money import money
+
+    return {
+        "refund": refund.number,
+        "order": refund.order.number,
+        "status": refund.status,
+        "fund": money(refund.fund_fen),
+        "assistance": money(refund.assistance_fen),
+        "personal_account": money(refund.personal_fen),
+        "cash": money(refund.cash_fen),
+        "created_at": refund.created_at,
+        "completed_at": refund.completed_at,
+    }

@@ -1,0 +1,67 @@
+"""Celery tasks of online payment: thin, idempotent, take ids, time-limited, retried with backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from payments.channels.base import ChannelError
+
+COMMON = {"time_limit": 60, "soft_time_limit": 50, "acks_late": True}
+
+
+@shared_task(name="payments.online.deliver_hospital_event", **COMMON)
+def deliver_hospital_event(event_id: int) -> str:
+    from payments.online.hospital import deliver
+
+    return deliver(event_id=event_id)
+
+
+@shared_task(name="payments.online.deliver_due_hospital_events", **COMMON)
+def deliver_due_hospital_events() -> int:
+    from payments.online.hospital import deliver, events_due
+
+    due = events_due()
+    for event_id in due:
+        deliver(event_id=event_id)
+    return len(due)
+
+
+@shared_task(
+    name="payments.online.start_cash_refund",
+    autoretry_for=(ChannelError,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
+    **COMMON,
+)
+def start_cash_refund(refund_id: int) -> str:
+    from payments.online.refunds import cash_refund_start
+
+    return cash_refund_start(refund_id=refund_id)
+
+
+@shared_task(name="payments.online.query_late_orders", **COMMON)
+def query_late_orders() -> dict[str, int]:
+    """Every minute: orders whose notify is late are queried; expired unpaid ones closed after a query."""
+    from payments.online.orders import order_query_late, orders_needing_a_query
+    from payments.online.refunds import refund_query, refunds_needing_a_query
+
+    outcomes: dict[str, int] = {}
+    for number in orders_needing_a_query():
+        outcome = order_query_late(number=number)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for number in refunds_needing_a_query():
+        outcome = refund_query(number=number)
+        outcomes[f"refund {outcome}"] = outcomes.get(f"refund {outcome}", 0) + 1
+    return outcomes
+
+
+@shared_task(name="payments.online.reconcile_yesterday", time_limit=900, soft_time_limit=850, acks_late=True)
+def reconcile_yesterday() -> dict[str, int]:
+    from payments.online.reconcile import reconcile
+
+    run = reconcile(bill_date=timezone.localdate() - dt.timedelta(days=1))
+    return {"rows": run.bill_rows, "differences": run.differences, "fixed": run.fixed}

@@ -1,0 +1,278 @@
+"""Online payment API: internet hospitals (signed terminals), patients (residents), and channel notifies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.online import orders, refunds
+from payments.online.hospital import endpoint_register
+from payments.online.models import OnlineOrder
+from payments.online.notifies import headers_from_meta, notify_receive
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.errors import DomainError, define
+from portal.identity import parse_id_number
+from portal.institutions.models import Terminal
+from portal.money import money
+from portal.people.models import Person
+from portal.people.selectors import person_by_id_number
+from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
+from vouchers.family import holdings_of_holder
+
+PATIENT_UNKNOWN = define("patient_unknown", 404, "未找到该参保人", "No insured person matches")
+
+
+class OrderItemSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    amount_fen = serializers.IntegerField(min_value=0, max_value=10_000_000_00, help_text="Integer fen.")
+    in_catalogue = serializers.BooleanField(default=True)
+    dual_channel = serializers.BooleanField(default=False)
+
+
+class UploadSerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField(min_length=8, max_length=100)
+    patient_id_number = serializers.CharField(max_length=20)
+    items = OrderItemSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
+    description = serializers.CharField(max_length=120)
+    diagnosis = serializers.CharField(max_length=200, required=False, default="")
+    department = serializers.CharField(max_length=100, required=False, default="")
+    doctor = serializers.CharField(max_length=100, required=False, default="")
+
+
+class OrderRefundPartsSerializer(serializers.Serializer):
+    fund = serializers.IntegerField(min_value=0, default=0)
+    assistance = serializers.IntegerField(min_value=0, default=0)
+    personal = serializers.IntegerField(min_value=0, default=0)
+    cash = serializers.IntegerField(min_value=0, default=0)
+
+
+class OrderRefundSerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField(min_length=8, max_length=100)
+    whole = serializers.BooleanField(default=False)
+    parts = OrderRefundPartsSerializer(required=False)
+    reason = serializers.CharField(max_length=80, required=False, default="")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["whole"] == ("parts" in data):
+            raise serializers.ValidationError("退款须为整单（whole）或指定部分（parts）之一 / give whole or parts")
+        return data
+
+
+def _terminal(request: Request) -> Terminal:
+    terminal = request_terminal(request)
+    assert terminal is not None
+    return terminal
+
+
+def _hospital_order(request: Request, number: str) -> OnlineOrder:
+    order = OnlineOrder.objects.filter(number=number, institution_id=_terminal(request).institution_id).first()
+    if order is None:
+        raise DomainError(orders.ORDER_NOT_FOUND)
+    return order
+
+
+def _with_refunds(order: OnlineOrder) -> dict[str, Any]:
+    return {**orders.order_body(order), "refunds": [refunds.refund_body(r) for r in order.refunds.all()]}
+
+
+class HospitalOrdersView(APIView):
+    """Upload fee details (6201): the order is saved and pre-settled; its split is returned."""
+
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=UploadSerializer, responses={201: None}, tags=["internet hospital"])
+    def post(self, request: Request) -> Response:
+        data = UploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        terminal = _terminal(request)
+        patient = person_by_id_number(id_number=parse_id_number(values.pop("patient_id_number")).number)
+        if patient is None or not patient.insured:
+            raise DomainError(PATIENT_UNKNOWN)
+        audit_record(
+            action=AuditEvent.Action.READ,
+            person=patient,
+            purpose="online order upload",
+            terminal=terminal,
+            fields=["insurance_type", "personal_account"],
+        )
+        order, created = orders.order_upload(terminal=terminal, person=patient, **values)
+        return Response(_with_refunds(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class HospitalOrderView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(responses={200: None}, tags=["internet hospital"])
+    def get(self, request: Request, number: str) -> Response:
+        return Response(_with_refunds(_hospital_order(request, number)))
+
+
+class HospitalCancelView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=None, responses={200: None}, tags=["internet hospital"])
+    def post(self, request: Request, number: str) -> Response:
+        return Response(_with_refunds(orders.order_cancel(terminal=_terminal(request), number=number)))
+
+
+class HospitalRefundView(APIView):
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=OrderRefundSerializer, responses={201: None}, tags=["internet hospital"])
+    def post(self, request: Request, number: str) -> Response:
+        data = OrderRefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        refund = refunds.refund_request(
+            institution_id=_terminal(request).institution_id,
+            number=number,
+            idempotency_key=values["idempotency_key"],
+            parts=None if values["whole"] else dict(values["parts"]),
+            reason=values["reason"],
+        )
+        return Response(refunds.refund_body(refund), status=status.HTTP_201_CREATED)
+
+
+class EndpointSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+
+
+class NotifyEndpointView(APIView):
+    """Register the URL where this hospital receives our signed notifications; returns the secret once."""
+
+    permission_classes = [IsTerminal]
+
+    @extend_schema(request=EndpointSerializer, responses={200: None}, tags=["internet hospital"])
+    def put(self, request: Request) -> Response:
+        data = EndpointSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        url = data.validated_data["url"]
+        terminal = _terminal(request)
+        if terminal.institution.kind != "internet_hospital":
+            raise DomainError(orders.NOT_INTERNET_HOSPITAL)
+        secret = endpoint_register(institution=terminal.institution, url=url)
+        return Response({"url": url, "secret": secret})
+
+
+# --- Patients --------------------------------------------------------------------------------------
+
+
+def _payer(request: Request) -> Person:
+    person = request_person(request)
+    assert person is not None
+    return person
+
+
+def _patients(payer: Person) -> list[int]:
+    return [payer.pk, *[h.relative_id for h in holdings_of_holder(holder=payer).filter(status="active")]]
+
+
+def _patient_order(request: Request, number: str) -> tuple[OnlineOrder, Person]:
+    payer = _payer(request)
+    order = OnlineOrder.objects.filter(number=number, person_id__in=_patients(payer)).first()
+    if order is None:
+        raise DomainError(orders.ORDER_NOT_FOUND)
+    return order, payer
+
+
+def _split_body(split: orders.Split) -> dict[str, Any]:
+    owners = dict(Person.objects.filter(pk__in=[p for p, _ in split.personal_by_owner]).values_list("pk", "name"))
+    return {
+        "total": money(split.total_fen),
+        "fund": money(split.fund_fen),
+        "assistance": money(split.assistance_fen),
+        "personal_account": money(split.personal_fen),
+        "personal_account_by_owner": [
+            {"person_id": pk, "name": owners.get(pk, ""), "amount": money(fen)} for pk, fen in split.personal_by_owner
+        ],
+        "cash": money(split.cash_fen),
+    }
+
+
+class MyOrdersView(APIView):
+    """Bills from internet hospitals for me and for relatives whose e-voucher I hold."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(operation_id="my_online_orders", responses={200: None}, tags=["online payment"])
+    def get(self, request: Request) -> Response:
+        rows = OnlineOrder.objects.filter(person_id__in=_patients(_payer(request))).select_related(
+            "institution", "person"
+        )[:50]
+        return Response({"results": [orders.order_body(order) for order in rows]})
+
+
+class MyOrderView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses={200: None}, tags=["online payment"])
+    def get(self, request: Request, number: str) -> Response:
+        order, _ = _patient_order(request, number)
+        body = _with_refunds(order)
+        if order.status == OnlineOrder.Status.PRE_SETTLED:
+            body["split_now"] = _split_body(orders.order_split(order=order))
+        return Response(body)
+
+
+class AuthorizeView(APIView):
+    """A one-time authorisation (5 minutes) for the split shown now."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(request=None, responses={201: None}, tags=["online payment"])
+    def post(self, request: Request, number: str) -> Response:
+        order, payer = _patient_order(request, number)
+        raw, auth, split = orders.order_authorize(order=order, payer=payer)
+        return Response(
+            {"pay_auth_no": raw, "expires_at": auth.expires_at, "split": _split_body(split)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PaySerializer(serializers.Serializer):
+    pay_auth_no = serializers.CharField(max_length=100)
+
+
+class PayView(APIView):
+    """Pay: insurance legs are held and the cash payment starts (h5_url), or it settles at once."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(request=PaySerializer, responses={200: None}, tags=["online payment"])
+    def post(self, request: Request, number: str) -> Response:
+        data = PaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, payer = _patient_order(request, number)
+        order = orders.order_pay(
+            order_number=number,
+            payer=payer,
+            pay_auth_no=data.validated_data["pay_auth_no"],
+            client_ip=request.META.get("REMOTE_ADDR") or "127.0.0.1",
+        )
+        return Response(orders.order_body(order))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WeChatPayNotifyView(View):
+    """The channel's notify: raw body verified by signature; answered the way WeChat Pay expects."""
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        from payments.channels.wechatpay import notify_ack
+
+        ok, outcome = notify_receive(
+            channel_name="wechatpay", headers=headers_from_meta(request.META), body=request.body
+        )
+        code, body = notify_ack(ok, outcome)
+        return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})

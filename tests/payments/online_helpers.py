@@ -1,0 +1,51 @@
+"""Shared set-up for online-payment tests."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.utils import timezone
+
+from portal.people.models import Contribution, Person
+from portal.people.services import person_id_number
+from tests import factories
+from tests.conftest import TerminalClient
+
+_keys = itertools.count(1)
+
+
+def patient(**extra) -> Person:
+    person = factories.person(**extra)
+    Contribution.objects.create(person=person, year=timezone.localdate().year, paid=True)
+    return person
+
+
+def hospital_client() -> TerminalClient:
+    from tests.factories import terminal
+
+    institution = factories.institution(kind="internet_hospital", level="3")
+    return TerminalClient(*terminal(of=institution, kind="system"))
+
+
+def upload(client: TerminalClient, person: Person, amounts=(30_000,), key: str | None = None, **item_extra):
+    return client.post(
+        "/api/v1/hospital/orders",
+        {
+            "idempotency_key": key or f"upload-{next(_keys):06d}",
+            "patient_id_number": person_id_number(person),
+            "description": "复诊 · 处方药",
+            "diagnosis": "高血压",
+            "department": "心内科",
+            "doctor": "张医生",
+            "items": [
+                {"code": f"F{n}", "name": "处方药", "amount_fen": amount, **item_extra}
+                for n, amount in enumerate(amounts)
+            ],
+        },
+    )
+
+
+def authorize_and_pay(api, number: str):
+    auth = api.post(f"/api/v1/payments/orders/{number}/authorize")
+    assert auth.status_code == 201, auth.json()
+    return api.post(f"/api/v1/payments/orders/{number}/pay", {"pay_auth_no": auth.json()["pay_auth_no"]}, format="json")
