@@ -12,6 +12,7 @@ import datetime as dt
 from django.db.models import Sum
 from django.utils import timezone
 
+from payments.channels.base import ChannelError
 from payments.online.models import (
     OnlineOrder,
     OnlineRefund,
@@ -33,7 +34,12 @@ def _day_bounds(bill_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def reconcile(*, bill_date: dt.date) -> ReconciliationRun:
     channel = _channel()
-    rows = channel.trade_bill(bill_date=bill_date)
+    try:
+        rows = channel.trade_bill(bill_date=bill_date)
+    except ChannelError as error:
+        if error.code != "not_found":  # WeChat answers NO_STATEMENT_EXIST for a day without trades
+            raise
+        rows = []
     run = ReconciliationRun.objects.create(bill_date=bill_date, channel=channel.name, bill_rows=len(rows))
     start, end = _day_bounds(bill_date)
     differences: list[ReconciliationDifference] = []
