@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check install install-dev worker beat clean
+.PHONY: run test lint typecheck check install install-dev worker beat standin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+STANDIN_PORT ?= 8765
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data
 	@echo ""
 	@echo "Serving on http://localhost:$(PORT)/  - API: /api/v1/docs/  - staff: /admin/  (Ctrl-C stops)"
+	@echo "Payment channel stand-in (WeChat Pay v3 protocol) on http://127.0.0.1:$(STANDIN_PORT)/"
+	$(BIN)/python -m payments.channels.standin --port $(STANDIN_PORT) --quiet & standin=$$!; \
+	trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
+	CASH_CHANNEL_BASE_URL=http://127.0.0.1:$(STANDIN_PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
@@ -48,6 +54,9 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A portal beat --loglevel=INFO
+
+standin: install
+	$(BIN)/python -m payments.channels.standin --port $(STANDIN_PORT)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

@@ -167,6 +167,45 @@ def _bind_households() -> None:
                 binding_review(binding_id=binding.pk, approve=True, note="demo")
 
 
+def _demo_bills(progress: Callable[[str], None]) -> Person | None:
+    """Two bills from the demo internet hospital waiting for an employee in 340600 (idempotent)."""
+    from payments.online.orders import order_upload
+    from vouchers.models import Voucher
+
+    terminal = Terminal.objects.filter(key_id="DEMO-I34060200015").first()
+    patient = (
+        Person.objects.filter(
+            region__code="340600", insurance_type=Person.InsuranceType.EMPLOYEE, vouchers__status=Voucher.Status.ACTIVE
+        )
+        .exclude(phone="")
+        .order_by("id")
+        .first()
+    )
+    if terminal is None or patient is None:
+        return None
+    today = dt.date.today().isoformat()
+    bills = [
+        ("复诊 · 高血压处方", [("D001", "苯磺酸氨氯地平片 ×3盒", 8_850), ("S001", "互联网复诊费", 1_000)]),
+        ("在线问诊 · 皮肤科", [("S002", "图文问诊费", 3_000), ("D002", "炉甘石洗剂（目录外）", 2_600)]),
+    ]
+    for n, (description, items) in enumerate(bills, start=1):
+        order_upload(
+            terminal=terminal,
+            person=patient,
+            idempotency_key=f"demo-bill-{patient.pk}-{n}-{today}",
+            items=[
+                {"code": code, "name": name, "amount_fen": fen, "in_catalogue": "目录外" not in name}
+                for code, name, fen in items
+            ],
+            description=description,
+            diagnosis="",
+            department="",
+            doctor="",
+        )
+    progress(f"  internet-hospital bills waiting for {patient.name} ({patient.phone})")
+    return patient
+
+
 def build_demo(*, households: int = 60, progress: Callable[[str], None] = print) -> DemoSummary:
     summary = DemoSummary()
     rng = random.Random(20261122)
@@ -336,6 +375,11 @@ def build_demo(*, households: int = 60, progress: Callable[[str], None] = print)
     summary.persons = Person.objects.count()
     summary.vouchers, summary.holdings = _demo_vouchers(progress)
     summary.bindings = _demo_family_bindings(progress)
+    bill_for = _demo_bills(progress)
+    if bill_for is not None:
+        summary.logins.append(
+            (bill_for.name, bill_for.phone, "has internet-hospital bills to pay / 有待支付的互联网医院账单")
+        )
 
     for insurance_type, label in Person.InsuranceType.choices:
         for assistance in [Person.AssistanceGroup.NONE] + (assistance_cycle if insurance_type == "resident" else []):

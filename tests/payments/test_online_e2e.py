@@ -1,10 +1,12 @@
 """Online payment end to end over real HTTP: the real WeChat Pay v3 adapter, the stand-in channel
 (its own keys, real signatures and AES-GCM notifies) and our notify endpoint on a live server."""
 
+import io
 import time
 from collections.abc import Callable
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -100,6 +102,9 @@ def test_a_mixed_payment_settles_when_the_cash_notify_arrives(standin) -> None:
     assert order.channel_transaction_id
     ledger_is_clean()
     reconciliation_is_clean()
+    out = io.StringIO()
+    call_command("reconcile_payments", date=timezone.localdate(), stdout=out)
+    assert "bill rows: 1, matched: 1, differences: 0" in out.getvalue() and "Clean." in out.getvalue()
 
 
 def test_insurance_only_and_cash_only_orders(standin) -> None:
