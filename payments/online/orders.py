@@ -307,6 +307,22 @@ def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: 
         split = order_split(order=order)
         if split.as_dict() != auth.split:
             raise DomainError(SPLIT_CHANGED, details={"now": split.as_dict()})
+        parts = (split.fund_fen, split.assistance_fen, split.personal_fen, split.cash_fen)
+        if parts != (order.fund_fen, order.assistance_fen, order.personal_fen, order.cash_fen):
+            # Balances or the year's usage moved since the upload: the split the payer authorised wins.
+            OnlineOrder.objects.filter(pk=order.pk).update(
+                fund_fen=split.fund_fen,
+                assistance_fen=split.assistance_fen,
+                personal_fen=split.personal_fen,
+                cash_fen=split.cash_fen,
+            )
+            OrderEvent.objects.create(
+                order=order,
+                from_status=order.status,
+                to_status=order.status,
+                note="split updated to the one authorised",
+            )
+            order.refresh_from_db()
         _hold_insurance(order, split)
         if split.cash_fen == 0:
             _commit_insurance(order)

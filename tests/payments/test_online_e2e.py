@@ -239,3 +239,22 @@ def test_a_payment_that_arrives_after_close_is_refunded_automatically(standin) -
     assert account_balance(account_id=personal_account(person=person).pk) == 10_000
     ledger_is_clean()
     reconciliation_is_clean()
+
+
+def test_a_second_bill_is_paid_on_the_split_authorised_after_the_first_used_the_balance(standin) -> None:
+    """Found by the state machine: a split computed at upload may be stale by the time of payment."""
+    person = patient(insurance_type="employee", balance_fen=20_000)
+    client = hospital_client()
+    first = upload(client, person, amounts=(15_000,)).json()["order"]
+    second = upload(client, person, amounts=(15_000,)).json()
+    assert second["split"]["personal_account"]["fen"] == 15_000  # at upload, before the first is paid
+    api = api_for(person)
+    assert authorize_and_pay(api, first).json()["status"] == "settled"
+    paid = authorize_and_pay(api, second["order"]).json()
+    assert paid["status"] == "awaiting_cash"
+    assert (paid["split"]["personal_account"]["fen"], paid["split"]["cash"]["fen"]) == (5_000, 10_000)
+    assert standin.orders[second["order"]].total == 10_000
+    standin.pay(second["order"])
+    wait_for(lambda: status_of(second["order"]) == "settled")
+    ledger_is_clean()
+    reconciliation_is_clean()

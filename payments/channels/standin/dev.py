@@ -1,0 +1,70 @@
+"""The development merchant and platform: their keys (in ``payments/channels/devkeys/``), a configured adapter,
+a configured stand-in. Development only: never for production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypedDict
+
+from payments.channels.standin.server import WeChatPayStandIn
+from payments.channels.wechatpay import WeChatPay
+
+DEVKEYS = Path(__file__).resolve().parent.parent / "devkeys"
+
+
+class DevConfig(TypedDict):
+    mchid: str
+    appid: str
+    merchant_serial: str
+    platform_serial: str
+    apiv3_key: bytes
+    merchant_private_key_pem: bytes
+    merchant_public_key_pem: bytes
+    platform_private_key_pem: bytes
+    platform_public_key_pem: bytes
+
+
+def dev_config() -> DevConfig:
+    """The development merchant and platform (keys from ``devkeys/``). Never for production."""
+    return DevConfig(
+        mchid="1900000109",
+        appid="wxd678efh567hg6787",
+        merchant_serial="DEVMERCHANT0001",
+        platform_serial="DEVPLATFORM0001",
+        apiv3_key=b"dev-only-apiv3-key-32-bytes-long",
+        merchant_private_key_pem=(DEVKEYS / "merchant_private.pem").read_bytes(),
+        merchant_public_key_pem=(DEVKEYS / "merchant_public.pem").read_bytes(),
+        platform_private_key_pem=(DEVKEYS / "platform_private.pem").read_bytes(),
+        platform_public_key_pem=(DEVKEYS / "platform_public.pem").read_bytes(),
+    )
+
+
+def dev_channel(base_url: str, *, timeout: float = 5.0) -> WeChatPay:
+    """The real adapter configured for the development keys, talking to ``base_url`` (a stand-in)."""
+    config = dev_config()
+    return WeChatPay(
+        base_url=base_url,
+        mchid=config["mchid"],
+        appid=config["appid"],
+        merchant_private_key_pem=config["merchant_private_key_pem"],
+        merchant_serial=config["merchant_serial"],
+        platform_public_keys={config["platform_serial"]: config["platform_public_key_pem"]},
+        apiv3_key=config["apiv3_key"],
+        timeout=timeout,
+    )
+
+
+def dev_standin(**options: Any) -> WeChatPayStandIn:
+    """A stand-in with the development keys; ``options`` go to the constructor (e.g. ``auto_refund_seconds``)."""
+    config = dev_config()
+    settings: dict[str, Any] = {
+        "mchid": config["mchid"],
+        "appid": config["appid"],
+        "merchant_public_key_pem": config["merchant_public_key_pem"],
+        "merchant_serial": config["merchant_serial"],
+        "platform_private_key_pem": config["platform_private_key_pem"],
+        "platform_serial": config["platform_serial"],
+        "apiv3_key": config["apiv3_key"],
+    }
+    return WeChatPayStandIn(**{**settings, **options})
