@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.signin",
     "portal.family",
+    "portal.offsite",
     "portal.demo",
     "portal.ops",
     "vouchers",
@@ -166,6 +167,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.online.reconcile_yesterday",
         "schedule": crontab(hour=10, minute=30),  # the channel's bill is ready after 10:00
     },
+    "sample-offsite-filings": {
+        "task": "portal.offsite.tasks.sample_for_verification",
+        "schedule": crontab(hour=1, minute=5),
+    },
+    "expire-offsite-filings": {
+        "task": "portal.offsite.tasks.expire_filings",
+        "schedule": crontab(hour=0, minute=15),
+    },
     "rotate-voucher-signing-key": {
         "task": "vouchers.tasks.rotate_signing_key",
         "schedule": crontab(minute=7),  # hourly check; rotates once the key is a day old
@@ -216,6 +225,9 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if EMBEDDED
 if PUBLIC_BASE_URL is None:
     raise ImproperlyConfigured("PUBLIC_BASE_URL is required in production (where channels send notifies).")
 PAYMENT_NOTIFY_URL = PUBLIC_BASE_URL.rstrip("/") + "/api/v1/payments/notify/wechatpay"
+
+# Off-site filings: the share of new commitment filings picked for verification each day.
+OFFSITE_VERIFICATION_SHARE = env_int("OFFSITE_VERIFICATION_PERCENT", 20, minimum=0, maximum=100) / 100
 
 # Institution terminals: signed requests.
 TERMINAL_SIGNATURE_MAX_AGE_SECONDS = env_int("TERMINAL_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=30)

@@ -9,6 +9,7 @@ from payments.online import views as online_views
 from payments.settlement import views as settlement_views
 from portal.family import views as family_views
 from portal.institutions import views as institution_views
+from portal.offsite import views as offsite_views
 from portal.people import views as people_views
 from portal.signin import views as signin_views
 from vouchers import views as voucher_views
@@ -70,6 +71,11 @@ api_v1 = [
     path("payments/orders/<str:number>/authorize", online_views.AuthorizeView.as_view(), name="order-authorize"),
     path("payments/orders/<str:number>/pay", online_views.PayView.as_view(), name="order-pay"),
     path("payments/notify/wechatpay", online_views.WeChatPayNotifyView.as_view(), name="notify-wechatpay"),
+    path("offsite/categories", offsite_views.CategoriesView.as_view(), name="offsite-categories"),
+    path("offsite/filings", offsite_views.FilingsView.as_view(), name="offsite-filings"),
+    path("offsite/filings/<int:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),
+    path("offsite/filings/<int:filing_id>/cancel", offsite_views.FilingCancelView.as_view(), name="offsite-cancel"),
+    path("staff/offsite/figures", offsite_views.FiguresView.as_view(), name="staff-offsite-figures"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -61,11 +61,10 @@ def year_to_date(*, person: Person, year: int) -> YearToDate:
 
 
 def offsite_status(*, person: Person, institution: Institution, on: dt.date) -> Offsite:
-    """Whether care at this institution is local, or off-site with or without a filing.
-
-    Off-site filings (异地就医备案) arrive with their own issue; until then every institution outside
-    the person's region counts as off-site without a filing.
-    """
+    """Whether care at this institution is local, or off-site with a long-term filing, a temporary one,
+    or none (异地就医备案, portal.offsite)."""
     if institution.region_id == person.region_id:
         return "local"
-    return "not_filed"
+    from portal.offsite.selectors import coverage
+
+    return coverage(person=person, region_code=institution.region.code, on=on)

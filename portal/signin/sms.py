@@ -14,6 +14,8 @@ logger = logging.getLogger("portal.sms")
 class SmsBackend(Protocol):
     def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None: ...
 
+    def send_notice(self, *, phone: str, text: str) -> None: ...
+
 
 _PURPOSES = {
     "sign_in": "登录",
@@ -34,6 +36,9 @@ class ConsoleSmsBackend:
     def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None:
         logger.warning("SMS to %s: %s", phone, sms_text(code, ttl_minutes, purpose))
 
+    def send_notice(self, *, phone: str, text: str) -> None:
+        logger.warning("SMS to %s: %s", phone, text)
+
 
 class LocmemSmsBackend:
     """Tests: messages are kept in ``outbox``."""
@@ -44,6 +49,9 @@ class LocmemSmsBackend:
         self.outbox.append(
             {"phone": phone, "code": code, "purpose": purpose, "text": sms_text(code, ttl_minutes, purpose)}
         )
+
+    def send_notice(self, *, phone: str, text: str) -> None:
+        self.outbox.append({"phone": phone, "code": "", "purpose": "notice", "text": text})
 
 
 def get_backend() -> SmsBackend:
