@@ -64,16 +64,26 @@ def benefit_estimate(
 
 
 def benefit_commit(
-    *, person: Person, institution: Institution, service_date: dt.date, items: Sequence[Item], reference: str
+    *,
+    person: Person,
+    institution: Institution,
+    service_date: dt.date,
+    items: Sequence[Item],
+    reference: str,
+    computed_under_lock: Breakdown | None = None,
 ) -> Breakdown:
     """Calculate again under the person's lock and record what this settlement uses.
 
     Two settlements for one person serialise on the person row, so they cannot both spend the same
-    remaining deductible or cap. Call inside the settlement's own transaction.
+    remaining deductible or cap. Call inside the settlement's own transaction. A caller that already
+    holds the person's lock and calculated under it may pass that result (``computed_under_lock``).
     """
     with transaction.atomic():
-        Person.objects.select_for_update().filter(pk=person.pk).first()
-        breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
+        if computed_under_lock is None:
+            Person.objects.select_for_update().filter(pk=person.pk).first()
+            breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
+        else:
+            breakdown = computed_under_lock
         before, after = breakdown.before, breakdown.after
         rows = [
             (

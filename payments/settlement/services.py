@@ -123,6 +123,7 @@ def plan(
     service_date: dt.date,
     items: list[ItemInput],
     prescription: Prescription | None,
+    with_available: bool = True,
 ) -> Plan:
     institution = terminal.institution
     findings = evaluate(
@@ -135,7 +136,7 @@ def plan(
         service_date=service_date,
         items=[_engine_item(item) for item in accepted],
     )
-    return Plan(person, items, accepted, findings, breakdown, _available(person))
+    return Plan(person, items, accepted, findings, breakdown, _available(person) if with_available else 0)
 
 
 def _engine_item(item: ItemInput) -> Item:
@@ -206,7 +207,12 @@ def settle(
             # 2nd lock: personal and institution accounts, in id order.
             list(LedgerAccount.objects.select_for_update().filter(pk__in=[*source_ids, receivable.pk]).order_by("pk"))
             result = plan(
-                person=person, terminal=terminal, service_date=service_date, items=items, prescription=prescription
+                person=person,
+                terminal=terminal,
+                service_date=service_date,
+                items=items,
+                prescription=prescription,
+                with_available=False,
             )
             if not result.accepted:
                 raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(result.findings))
@@ -229,14 +235,14 @@ def settle(
                 receipt={},
             )
             settlement.save()
-            breakdown = benefit_commit(
+            breakdown = benefit_commit(  # plan() calculated under the person's lock, taken above
                 person=person,
                 institution=institution,
                 service_date=service_date,
                 items=[_engine_item(item) for item in result.accepted],
                 reference=settlement.number,
+                computed_under_lock=result.breakdown,
             )
-            result.breakdown = breakdown
             fund_txn = _post_fund(settlement, breakdown, receivable)
             personal_txn = None
             if use_personal_account and breakdown.resident_fen > 0:
