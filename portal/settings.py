@@ -199,8 +199,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.signin.sms.ConsoleSmsBackend" if EMBEDDED else None)
 if SMS_BACKEND is None:
     raise ImproperlyConfigured("SMS_BACKEND is required in production.")
-SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL")
-SMS_WEBHOOK_SECRET = env_str("SMS_WEBHOOK_SECRET")
+# Aliyun SMS (SMS_BACKEND=portal.signin.aliyun_sms.AliyunSmsBackend).
+ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com") or ""
+ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "") or ""
+ALIYUN_SMS_ACCESS_KEY_SECRET = env_str("ALIYUN_SMS_ACCESS_KEY_SECRET", "") or ""
+ALIYUN_SMS_SIGN_NAME = env_str("ALIYUN_SMS_SIGN_NAME", "医保服务") or ""
+ALIYUN_SMS_CODE_TEMPLATE = env_str("ALIYUN_SMS_CODE_TEMPLATE", "") or ""
+ALIYUN_SMS_NOTICE_TEMPLATE = env_str("ALIYUN_SMS_NOTICE_TEMPLATE", "") or ""
+if SMS_BACKEND.endswith("AliyunSmsBackend") and not (
+    ALIYUN_SMS_ACCESS_KEY_ID and ALIYUN_SMS_ACCESS_KEY_SECRET and ALIYUN_SMS_CODE_TEMPLATE
+):
+    raise ImproperlyConfigured(
+        "ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET and ALIYUN_SMS_CODE_TEMPLATE are required "
+        "with the Aliyun SMS backend."
+    )
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300, minimum=60, maximum=900)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5, minimum=1, maximum=10)
 OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60, minimum=0)

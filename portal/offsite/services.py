@@ -18,7 +18,7 @@ from portal.family.proofs import check_proof
 from portal.identity import PROVINCE_CODES
 from portal.offsite.models import CommitmentText, FilingCategory, FilingEvent, OffsiteFiling
 from portal.people.models import Person
-from portal.signin.sms import get_backend
+from portal.signin.sms import SmsError, get_backend
 
 CATEGORY_UNKNOWN = define(
     "filing_category_unknown", 400, "本统筹区没有该备案类别", "This region has no such filing category"
@@ -313,10 +313,19 @@ def verification_decide(
             consequence=consequence,
         )
     if filing.person.phone:
-        get_backend().send_notice(
-            phone=filing.person.phone,
-            text=f"【医保服务】您的异地就医备案经核查与承诺不符，已自{revoke_from}起撤销。如有疑问请联系医保经办机构。",
-        )
+        try:
+            get_backend().send_notice(
+                phone=filing.person.phone,
+                text=f"【医保服务】您的异地就医备案经核查与承诺不符，已自{revoke_from}起撤销。如有疑问请联系医保经办机构。",
+            )
+        except SmsError as error:  # the decision stands; the notice is in the resident's filing history
+            FilingEvent.objects.create(
+                filing=filing,
+                from_status=filing.status,
+                to_status=filing.status,
+                by="system",
+                note=f"SMS notice failed: {error.code}",
+            )
     return filing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -16,7 +17,9 @@ from portal.errors import DomainError, define
 from portal.people.models import Person, User, mobile_phone
 from portal.people.services import person_user
 from portal.signin.models import OtpChallenge, ResidentToken
-from portal.signin.sms import get_backend
+from portal.signin.sms import SmsError, get_backend
+
+logger = logging.getLogger(__name__)
 
 PHONE_INVALID = define(
     "phone_invalid", 400, "手机号码格式不正确", "The phone number is not a valid mainland mobile number"
@@ -35,6 +38,9 @@ OTP_INVALID = define(
 )
 OTP_EXPIRED = define("otp_expired", 400, "验证码已过期，请重新获取", "The code has expired; request a new one")
 OTP_LOCKED = define("otp_locked", 429, "验证码错误次数过多，请重新获取", "Too many wrong codes; request a new one")
+SMS_UNAVAILABLE = define(
+    "sms_unavailable", 503, "短信发送失败，请稍后重试", "The text message could not be sent; try again shortly"
+)
 TOKEN_PREFIX = "rt_"
 
 
@@ -77,9 +83,14 @@ def otp_request(
         client_ip=client_ip,
     )
     if person is not None:
-        get_backend().send_code(
-            phone=phone, code=code, ttl_minutes=settings.OTP_TTL_SECONDS // 60, purpose=str(purpose)
-        )
+        try:
+            get_backend().send_code(
+                phone=phone, code=code, ttl_minutes=settings.OTP_TTL_SECONDS // 60, purpose=str(purpose)
+            )
+        except SmsError as error:
+            logger.warning("SMS provider refused a code: %s", error.code)
+            cache.delete(lock_key)  # the resident may ask again at once
+            raise DomainError(SMS_UNAVAILABLE) from None
     return challenge
 
 

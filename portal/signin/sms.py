@@ -11,6 +11,14 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger("portal.sms")
 
 
+class SmsError(Exception):
+    """The SMS provider refused or could not be reached."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
 class SmsBackend(Protocol):
     def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None: ...
 
