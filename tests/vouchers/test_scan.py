@@ -253,3 +253,11 @@ def test_one_code_replayed_from_fifty_concurrent_terminals_is_redeemed_exactly_o
         thread.join()
     assert sorted(statuses) == [201] + [409] * 49
     assert ScanSession.objects.filter(person=person).count() == 1
+
+
+def test_a_code_of_an_unknown_version_says_so(terminal_api) -> None:
+    person, _ = resident_with_voucher()
+    _payload, body, signature = codec.decode(_code(person))
+    newer = codec.PREFIX + base45.b45encode(b"\x02" + body[1:] + signature).decode()
+    response = _scan(terminal_api(pharmacy()), newer)
+    assert response.status_code == 400 and response.json()["code"] == "code_unsupported_version"
