@@ -59,7 +59,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,7 +303,16 @@ def wrk_binary() -> str:
     return found
 
 
-def run_wrk(*, base: str, label: str, requests: list[list[str]], once: bool, seconds: float, work: Path) -> Phase:
+def run_wrk(
+    *,
+    base: str,
+    label: str,
+    requests: list[list[str]],
+    once: bool,
+    seconds: float,
+    work: Path,
+    script: Path = LUA_SCRIPT,
+) -> Phase:
     """Load ``base`` with one connection per list of requests for ``seconds``; returns what was recorded."""
     directory = Path(tempfile.mkdtemp(prefix="phase-", dir=work))
     for i, lines in enumerate(requests):
@@ -318,7 +327,7 @@ def run_wrk(*, base: str, label: str, requests: list[list[str]], once: bool, sec
         f"--connections={n}",
         f"--duration={math.ceil(seconds) + GRACE_SECONDS}s",
         f"--timeout={GRACE_SECONDS}s",
-        f"--script={LUA_SCRIPT}",
+        f"--script={script}",
         base,
         "--",
         str(directory / "conn"),
@@ -414,6 +423,12 @@ def main() -> None:
     # Stopped from outside: still stop gunicorn and wrk and drop the database (the finally blocks).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
+    run_on_postgres(args, run)
+
+
+def run_on_postgres(args: argparse.Namespace, run: Callable[..., None]) -> None:
+    """Point Django at ``args.database_url`` and ``args.redis_url``, create a throw-away test database,
+    call ``run(args, test_url=...)`` and drop the database afterwards, whatever happens."""
     os.environ["DATABASE_URL"] = args.database_url
     os.environ["REDIS_URL"] = args.redis_url
     setup_django()

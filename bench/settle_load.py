@@ -59,14 +59,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import scan_load  # noqa: E402
-from bench.common import create_test_database, setup_django  # noqa: E402
 from bench.scan_load import (  # noqa: E402
     BARE_PATH,
     Phase,
@@ -75,7 +73,6 @@ from bench.scan_load import (  # noqa: E402
     foreign_load,
     gunicorn,
     tsv_line,
-    with_database_name,
     wrk_binary,
 )
 
@@ -443,13 +440,12 @@ class Result:
 
 
 def run_phase(*, base: str, label: str, requests: list[list[str]], once: bool, seconds: float, work: Path) -> Result:
-    """scan_load.run_wrk with bench/settle_load.lua (scan_load.lua plus the error codes of non-2xx answers).
-
-    run_wrk takes its script from its module's ``LUA_SCRIPT``; it is swapped for the call only.
-    """
+    """scan_load.run_wrk with bench/settle_load.lua (scan_load.lua plus the error codes of non-2xx answers)."""
     directory = Path(tempfile.mkdtemp(prefix=label.replace(" ", "-") + "-", dir=work))
-    with watched(f"the {label} phase") as foreign, mock.patch.object(scan_load, "LUA_SCRIPT", LUA_SCRIPT):
-        phase = scan_load.run_wrk(base=base, label=label, requests=requests, once=once, seconds=seconds, work=directory)
+    with watched(f"the {label} phase") as foreign:
+        phase = scan_load.run_wrk(
+            base=base, label=label, requests=requests, once=once, seconds=seconds, work=directory, script=LUA_SCRIPT
+        )
     errors: Counter[str] = Counter()
     for path in directory.glob("*/records.txt.errors"):
         for line in path.read_text().splitlines():
@@ -505,26 +501,7 @@ def main() -> None:
     # Stopped from outside: still stop gunicorn and wrk and drop the database (the finally blocks).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ["REDIS_URL"] = args.redis_url
-    setup_django()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        raise SystemExit(f"--database-url must name a PostgreSQL database (got {connection.vendor})")
-    destroy = create_test_database()
-    try:
-        run(args, test_url=with_database_name(args.database_url, connection.settings_dict["NAME"]))
-    finally:
-        connection.close()
-        for attempt in range(5):  # the server's connections may take a moment to go away
-            try:
-                destroy()
-                break
-            except Exception:
-                if attempt == 4:
-                    raise
-                time.sleep(1)
+    scan_load.run_on_postgres(args, run)
 
 
 def run(args: argparse.Namespace, *, test_url: str) -> None:
