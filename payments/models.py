@@ -16,6 +16,7 @@ from payments.online.models import (
 from payments.settlement.models import (
     AuditRule,
     Settlement,
+    SettlementEvent,
     SettlementFlag,
     SettlementItem,
     SettlementRefund,
@@ -37,6 +38,7 @@ __all__ = [
     "ReconciliationDifference",
     "ReconciliationRun",
     "Settlement",
+    "SettlementEvent",
     "SettlementFlag",
     "SettlementItem",
     "SettlementRefund",

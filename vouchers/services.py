@@ -13,6 +13,7 @@ from portal.people.models import Person, User
 from portal.people.services import id_number_index
 from portal.signin.models import OtpChallenge
 from portal.signin.services import otp_verify
+from portal.transitions import transition
 from vouchers.models import Voucher, VoucherEvent
 
 IDENTITY_MISMATCH = define(
@@ -99,16 +100,15 @@ def voucher_change_status(
     *, voucher_id: int, new_status: str, reason: str, actor: User | None, note: str = ""
 ) -> Voucher:
     """Move along a declared transition (compare-and-set) and record it."""
-    with transaction.atomic():
-        voucher = Voucher.objects.select_for_update().get(pk=voucher_id)
-        old = voucher.status
-        if new_status not in Voucher.TRANSITIONS[Voucher.Status(old)]:
-            raise DomainError(TRANSITION_REFUSED, old=old, new=new_status)
-        Voucher.objects.filter(pk=voucher.pk, status=old).update(
-            status=new_status, status_reason=reason, status_changed_at=timezone.now()
-        )
-        VoucherEvent.objects.create(
-            voucher=voucher, from_status=old, to_status=new_status, reason=reason, note=note[:200], actor_user=actor
-        )
-        voucher.refresh_from_db()
-    return voucher
+    voucher = Voucher.objects.get(pk=voucher_id)
+    return transition(
+        voucher,
+        new_status,
+        transitions=Voucher.TRANSITIONS,
+        refused=lambda old: DomainError(TRANSITION_REFUSED, old=old, new=new_status),
+        history=lambda old, to: VoucherEvent.objects.create(
+            voucher=voucher, from_status=old, to_status=to, reason=reason, note=note[:200], actor_user=actor
+        ),
+        status_reason=reason,
+        status_changed_at=timezone.now(),
+    )

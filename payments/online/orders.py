@@ -34,6 +34,7 @@ from portal.ledger.models import LedgerAccount, LedgerTransaction
 from portal.ledger.services import Leg, institution_account, ledger_post, region_account
 from portal.money import money
 from portal.people.models import Person
+from portal.transitions import transition
 from vouchers.family import may_show_code_of
 
 PAY_WINDOW = timedelta(minutes=15)
@@ -107,14 +108,14 @@ def _hash(data: Any) -> str:
 
 def move(order: OnlineOrder, new: str, *, note: str = "", **fields: Any) -> OnlineOrder:
     """Compare-and-set along a declared transition, with a history row. Call inside a transaction."""
-    old = order.status
-    if new not in OnlineOrder.TRANSITIONS[old]:
-        raise DomainError(ORDER_STATE, status=old)
-    if not OnlineOrder.objects.filter(pk=order.pk, status=old).update(status=new, **fields):
-        raise DomainError(ORDER_STATE, status=old)
-    OrderEvent.objects.create(order=order, from_status=old, to_status=new, note=note[:200])
-    order.refresh_from_db()
-    return order
+    return transition(
+        order,
+        new,
+        transitions=OnlineOrder.TRANSITIONS,
+        refused=lambda old: DomainError(ORDER_STATE, status=old),
+        history=lambda old, to: OrderEvent.objects.create(order=order, from_status=old, to_status=to, note=note[:200]),
+        **fields,
+    )
 
 
 def hospital_event(order: OnlineOrder, kind: str, **extra: Any) -> HospitalEvent:

@@ -4,7 +4,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from payments.settlement.models import AuditRule, Settlement, SettlementFlag, SettlementItem, TraceCode
+from payments.settlement.models import (
+    AuditRule,
+    Settlement,
+    SettlementEvent,
+    SettlementFlag,
+    SettlementItem,
+    TraceCode,
+)
 from portal.ledger.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -29,6 +36,11 @@ class ItemInline(ReadOnlyInline):
         "resident_fen",
         "refunded_at",
     ]
+
+
+class EventInline(ReadOnlyInline):
+    model = SettlementEvent
+    fields = ["at", "from_status", "to_status", "note"]
 
 
 class FlagInline(ReadOnlyInline):
@@ -57,7 +69,7 @@ class SettlementAdmin(ReadOnlyAdmin):
     date_hierarchy = "service_date"
     search_fields = ["number", "institution__code"]
     raw_id_fields = ["person", "scan_session", "terminal", "institution"]
-    inlines = [ItemInline, FlagInline]
+    inlines = [ItemInline, EventInline, FlagInline]
     actions = ["clear", "confirm_violation"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

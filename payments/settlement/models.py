@@ -83,6 +83,22 @@ class Settlement(models.Model):
         return self.number
 
 
+class SettlementEvent(models.Model):
+    """History: every status move of a settlement (settled, reversed, refunded)."""
+
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=200, blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
 class SettlementItem(models.Model):
     class Kind(models.TextChoices):
         DRUG = "drug", "药品 / drug"

@@ -28,6 +28,7 @@ from payments.settlement.audit import Findings, ItemInput, Prescription, evaluat
 from payments.settlement.models import (
     AuditRule,
     Settlement,
+    SettlementEvent,
     SettlementFlag,
     SettlementItem,
     SettlementRefund,
@@ -45,6 +46,7 @@ from portal.ledger.models import LedgerAccount, LedgerTransaction
 from portal.ledger.services import Leg, institution_account, ledger_post, ledger_reverse, region_account
 from portal.money import money
 from portal.people.models import Person
+from portal.transitions import transition
 from vouchers.models import ScanSession
 from vouchers.scanning import scan_session_valid
 
@@ -235,6 +237,9 @@ def settle(
                 receipt={},
             )
             settlement.save()
+            SettlementEvent.objects.create(
+                settlement=settlement, to_status=Settlement.Status.SETTLED, note=f"terminal {terminal.key_id}"
+            )
             breakdown = benefit_commit(  # plan() calculated under the person's lock, taken above
                 person=person,
                 institution=institution,
@@ -460,12 +465,17 @@ def _receipt(
 # --- Reversal and refunds ------------------------------------------------------------------------
 
 
-def _move(settlement: Settlement, new: str, **fields: Any) -> None:
-    if new not in Settlement.TRANSITIONS[Settlement.Status(settlement.status)]:
-        raise DomainError(REVERSAL_REFUSED)
-    if not Settlement.objects.filter(pk=settlement.pk, status=settlement.status).update(status=new, **fields):
-        raise DomainError(REVERSAL_REFUSED)
-    settlement.refresh_from_db()
+def _move(settlement: Settlement, new: str, *, note: str = "", **fields: Any) -> None:
+    transition(
+        settlement,
+        new,
+        transitions=Settlement.TRANSITIONS,
+        refused=lambda old: DomainError(REVERSAL_REFUSED),
+        history=lambda old, to: SettlementEvent.objects.create(
+            settlement=settlement, from_status=old, to_status=to, note=note[:200]
+        ),
+        **fields,
+    )
 
 
 def reverse(*, terminal: Terminal, number: str) -> Settlement:
@@ -490,7 +500,7 @@ def reverse(*, terminal: Terminal, number: str) -> Settlement:
         TraceCode.objects.filter(item__settlement=settlement, status=TraceCode.Status.SOLD).update(
             status=TraceCode.Status.RELEASED
         )
-        _move(settlement, Settlement.Status.REVERSED, reversed_at=timezone.now())
+        _move(settlement, Settlement.Status.REVERSED, note=f"reversed by {terminal.key_id}", reversed_at=timezone.now())
     return settlement
 
 

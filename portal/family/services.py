@@ -18,6 +18,7 @@ from portal.people.models import Person
 from portal.people.selectors import person_by_id_number
 from portal.signin.models import OtpChallenge
 from portal.signin.services import otp_request, otp_verify
+from portal.transitions import transition
 
 NO_POLICY = define("family_no_policy", 409, "本统筹区未开通家庭共济", "Family sharing is not available in this region")
 INITIATOR_NOT_ALLOWED = define(
@@ -78,21 +79,22 @@ def _age(person: Person, today: dt.date) -> int:
 
 def _move(binding: FamilyBinding, new: str, *, by: str, note: str = "", **fields: object) -> FamilyBinding:
     """Compare-and-set along a declared transition, with a history row."""
-    old = binding.status
-    if new not in FamilyBinding.TRANSITIONS[FamilyBinding.Status(old)]:
-        raise DomainError(BINDING_TRANSITION, old=old, new=new)
     now = timezone.now()
     if new == FamilyBinding.Status.ACTIVE:
         fields.setdefault("activated_at", now)
     if new in (FamilyBinding.Status.UNBOUND, FamilyBinding.Status.REFUSED, FamilyBinding.Status.EXPIRED):
         fields.setdefault("ended_at", now)
         fields.setdefault("ended_by", by)
-    with transaction.atomic():
-        if not FamilyBinding.objects.filter(pk=binding.pk, status=old).update(status=new, **fields):
-            raise DomainError(BINDING_TRANSITION, old=old, new=new)  # somebody else moved it first
-        FamilyBindingEvent.objects.create(binding=binding, from_status=old, to_status=new, by=by, note=note[:200])
-    binding.refresh_from_db()
-    return binding
+    return transition(
+        binding,
+        new,
+        transitions=FamilyBinding.TRANSITIONS,
+        refused=lambda old: DomainError(BINDING_TRANSITION, old=old, new=new),
+        history=lambda old, to: FamilyBindingEvent.objects.create(
+            binding=binding, from_status=old, to_status=to, by=by, note=note[:200]
+        ),
+        **fields,
+    )
 
 
 def binding_request(

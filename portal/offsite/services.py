@@ -19,6 +19,7 @@ from portal.identity import PROVINCE_CODES
 from portal.offsite.models import CommitmentText, FilingCategory, FilingEvent, OffsiteFiling
 from portal.people.models import Person
 from portal.signin.sms import SmsError, get_backend
+from portal.transitions import transition
 
 CATEGORY_UNKNOWN = define(
     "filing_category_unknown", 400, "本统筹区没有该备案类别", "This region has no such filing category"
@@ -101,15 +102,16 @@ def check_destination(code: str, *, home: str) -> str:
 
 
 def _move(filing: OffsiteFiling, new: str, *, by: str, note: str = "", **fields: object) -> OffsiteFiling:
-    old = filing.status
-    if new not in OffsiteFiling.TRANSITIONS[OffsiteFiling.Status(old)]:
-        raise DomainError(FILING_STATE, status=old)
-    with transaction.atomic():
-        if not OffsiteFiling.objects.filter(pk=filing.pk, status=old).update(status=new, **fields):
-            raise DomainError(FILING_STATE, status=old)
-        FilingEvent.objects.create(filing=filing, from_status=old, to_status=new, by=by, note=note[:300])
-    filing.refresh_from_db()
-    return filing
+    return transition(
+        filing,
+        new,
+        transitions=OffsiteFiling.TRANSITIONS,
+        refused=lambda old: DomainError(FILING_STATE, status=old),
+        history=lambda old, to: FilingEvent.objects.create(
+            filing=filing, from_status=old, to_status=to, by=by, note=note[:300]
+        ),
+        **fields,
+    )
 
 
 def current_commitment() -> CommitmentText:

@@ -368,3 +368,15 @@ def test_staff_see_settlements_by_day_and_clear_flags_in_the_admin(terminal_api)
     flagged = Settlement.objects.get()
     browser.post("/admin/payments/settlement/", {"action": "clear", "_selected_action": [flagged.pk]})
     assert Settlement.objects.get().review == "cleared"
+
+
+def test_every_status_move_of_a_settlement_is_in_its_history(terminal_api) -> None:
+    from payments.settlement.models import SettlementEvent
+
+    person = insured(insurance_type="employee", balance_fen=100_000)
+    client = terminal_api(factories.institution(kind="pharmacy"))
+    number = settle(client, scan(client, person), [drug(), drug(price=100)]).json()["settlement"]
+    client.post(f"/api/v1/scanner/settlements/{number}/refunds", {"lines": [2], "idempotency_key": "hist-0001"})
+    client.post(f"/api/v1/scanner/settlements/{number}/refunds", {"lines": [1], "idempotency_key": "hist-0002"})
+    moves = list(SettlementEvent.objects.filter(settlement__number=number).values_list("from_status", "to_status"))
+    assert moves == [("", "settled"), ("settled", "partly_refunded"), ("partly_refunded", "refunded")]

@@ -1,0 +1,38 @@
+"""Moving a status along declared transitions: compare-and-set, then a history row, in one transaction.
+
+Every stateful model in the project (vouchers, family bindings, off-site filings, settlements, online
+orders) declares ``TRANSITIONS`` and moves only through :func:`transition`. The update is conditional on
+the old status, so two concurrent moves cannot both succeed (no check-then-act).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+from portal.errors import DomainError
+
+M = TypeVar("M", bound=models.Model)
+
+
+def transition(
+    obj: M,
+    new: str,
+    *,
+    transitions: Mapping[Any, Collection[str]],
+    refused: Callable[[str], DomainError],
+    history: Callable[[str, str], object],
+    **fields: Any,
+) -> M:
+    """Move ``obj.status`` to ``new`` (plus ``fields``) if allowed and unchanged since read; record it."""
+    old = str(obj.status)  # type: ignore[attr-defined]
+    if new not in transitions.get(old, ()):
+        raise refused(old)
+    with transaction.atomic():
+        if not type(obj)._default_manager.filter(pk=obj.pk, status=old).update(status=new, **fields):
+            raise refused(old)  # somebody else moved it first
+        history(old, new)
+    obj.refresh_from_db()
+    return obj
