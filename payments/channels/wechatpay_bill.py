@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from payments.channels.base import BillRow, ChannelError
+from portal import money
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
@@ -63,19 +64,18 @@ _YUAN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def yuan_to_fen(text: str) -> int:
-    """``"123.45"`` -> ``12345``, exactly. Anything that is not a whole number of fen is ``malformed``."""
+    """``"123.45"`` -> ``12345``, exactly (portal.money). Anything that is not a plain amount in whole fen
+    is ``malformed``."""
     text = text.strip()
     if not _YUAN.fullmatch(text):
         raise ChannelError("malformed", f"bill amount {text!r}")
-    fen = Decimal(text) * 100
-    if fen != fen.to_integral_value():
-        raise ChannelError("malformed", f"bill amount {text!r}")
-    return int(fen)
+    try:
+        return money.yuan_to_fen(text)
+    except ValueError:
+        raise ChannelError("malformed", f"bill amount {text!r}") from None
 
 
-def fen_to_yuan(fen: int, places: int = 2) -> str:
-    """``12345`` -> ``"123.45"`` (``places`` decimals)."""
-    return f"{Decimal(fen) / 100:.{places}f}"
+fen_to_yuan = money.fen_to_yuan
 
 
 def parse_trade_bill(content: bytes) -> list[BillRow]:

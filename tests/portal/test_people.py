@@ -76,3 +76,24 @@ def test_the_identity_number_never_reaches_the_logs(caplog: pytest.LogCaptureFix
     assert number not in logged
     assert number not in repr(person)
     assert person.id_number_masked in str(person)
+
+
+def test_rotating_the_encryption_key_re_encrypts_everything_under_the_new_key(settings, capsys) -> None:
+    from django.core.management import call_command
+
+    from portal import crypto
+    from portal.institutions.services import terminal_secret
+
+    number = factories.id_number()
+    person = factories.person(number=number)
+    terminal, secret = factories.terminal()
+    old_ring = settings.IDENTITY_ENCRYPTION_KEYS
+    settings.IDENTITY_ENCRYPTION_KEYS = "k2:" + crypto.generate_key() + "," + old_ring
+    person.refresh_from_db()
+    assert crypto.needs_reencryption(person.id_number_encrypted)
+    call_command("reencrypt_identities")
+    person.refresh_from_db()
+    terminal.refresh_from_db()
+    assert person.id_number_encrypted.startswith("v1:k2:") and terminal.secret_encrypted.startswith("v1:k2:")
+    assert person_id_number(person) == number and terminal_secret(terminal) == secret
+    assert "people.Person.id_number_encrypted: 1 re-encrypted" in capsys.readouterr().out
