@@ -527,6 +527,15 @@ def orders_needing_a_query(
     )
 
 
+def orders_expired_before_payment(*, now: dt.datetime | None = None) -> list[str]:
+    """Bills the patient never started paying, past their payment window (nothing held, nothing at the channel)."""
+    return list(
+        OnlineOrder.objects.filter(
+            status=OnlineOrder.Status.PRE_SETTLED, expires_at__lt=now or timezone.now()
+        ).values_list("number", flat=True)[:500]
+    )
+
+
 def order_query_late(*, number: str) -> str:
     """A notify is late: ask the channel. Paid -> confirm; past the window and unpaid -> close."""
     order = OnlineOrder.objects.filter(number=number).first()

@@ -45,14 +45,23 @@ def start_cash_refund(refund_id: int) -> str:
 
 @shared_task(name="payments.online.query_late_orders", **COMMON)
 def query_late_orders() -> dict[str, int]:
-    """Every minute: orders whose notify is late are queried; expired unpaid ones closed after a query."""
-    from payments.online.orders import order_query_late, orders_needing_a_query
+    """Every minute: orders whose notify is late are queried; expired unpaid ones closed after a query;
+    bills nobody started paying closed once their window has passed; late refunds queried."""
+    from payments.online.orders import (
+        order_close,
+        order_query_late,
+        orders_expired_before_payment,
+        orders_needing_a_query,
+    )
     from payments.online.refunds import refund_query, refunds_needing_a_query
 
     outcomes: dict[str, int] = {}
     for number in orders_needing_a_query():
         outcome = order_query_late(number=number)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for number in orders_expired_before_payment():
+        outcome = order_close(number=number, reason="expired before payment")
+        outcomes[f"unpaid {outcome}"] = outcomes.get(f"unpaid {outcome}", 0) + 1
     for number in refunds_needing_a_query():
         outcome = refund_query(number=number)
         outcomes[f"refund {outcome}"] = outcomes.get(f"refund {outcome}", 0) + 1

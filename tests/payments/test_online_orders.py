@@ -185,3 +185,13 @@ def test_twenty_concurrent_refunds_never_exceed_what_was_paid() -> None:
     assert refunded <= 30_000 and refunded == 4_000 * statuses.count(201)
     assert account_balance(account_id=personal_account(person=person).pk) == 70_000 + refunded
     assert not unbalanced_transactions().exists() and not accounts_out_of_step().exists()
+
+
+def test_a_bill_nobody_paid_is_closed_when_its_window_passes_and_the_hospital_told() -> None:
+    from payments.online.tasks import query_late_orders
+
+    number = upload(hospital_client(), patient()).json()["order"]
+    OnlineOrder.objects.filter(number=number).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert query_late_orders.delay().get()["unpaid closed"] == 1
+    assert OnlineOrder.objects.get(number=number).status == "closed"
+    assert HospitalEvent.objects.filter(order__number=number, kind="closed").exists()
