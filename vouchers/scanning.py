@@ -18,7 +18,7 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.errors import DomainError, define
-from portal.institutions.models import Institution, Terminal
+from portal.institutions.models import Institution, Region, Terminal
 from portal.people.models import Person
 from vouchers import codec
 from vouchers.family import may_show_code_of
@@ -154,24 +154,7 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
         payload = codec.verify(text, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
     except codec.CodeError as error:
         raise _refuse(error.code) from None
-    voucher = (
-        Voucher.objects.select_related("person", "person__region")
-        .only(
-            "id",
-            "status",
-            "person__id",
-            "person__name",
-            "person__id_number_masked",
-            "person__gender",
-            "person__birth_date",
-            "person__insurance_type",
-            "person__insured",
-            "person__region__code",
-            "person__region__name",
-        )
-        .filter(ref=payload.voucher_ref.hex())
-        .first()
-    )
+    voucher = _voucher_by_ref(payload.voucher_ref.hex())
     if voucher is None or voucher.status == Voucher.Status.REVOKED:
         raise _refuse("revoked")
     if voucher.status == Voucher.Status.SUSPENDED:
@@ -204,6 +187,51 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
     except IntegrityError:
         raise _refuse("replayed") from None
     return session
+
+
+_VOUCHER_SQL = (
+    "SELECT v.id, v.status, p.id, p.name, p.id_number_masked, p.gender, p.birth_date, p.insurance_type, "
+    "p.insured, r.id, r.code, r.name FROM vouchers_voucher v JOIN people_person p ON p.id = v.person_id "
+    "JOIN institutions_region r ON r.id = p.region_id WHERE v.ref = %s"
+)
+
+
+def _voucher_by_ref(ref: str) -> Voucher | None:
+    """The voucher with the fields a scan answers with. Plain SQL: the ORM spent longer composing this
+    three-table query than the database took to run it, on the hottest read of the project."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VOUCHER_SQL, [ref])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (
+        voucher_id,
+        status,
+        person_id,
+        name,
+        masked,
+        gender,
+        birth,
+        insurance_type,
+        insured,
+        region_id,
+        region_code,
+        region_name,
+    ) = row
+    if isinstance(birth, str):  # SQLite hands dates back as text
+        birth = datetime.fromisoformat(birth).date()
+    region = Region(id=region_id, code=region_code, name=region_name)
+    person = Person(
+        id=person_id,
+        name=name,
+        id_number_masked=masked,
+        gender=gender,
+        birth_date=birth,
+        insurance_type=insurance_type,
+        insured=bool(insured),
+        region=region,
+    )
+    return Voucher(id=voucher_id, status=status, person=person, ref=ref)
 
 
 _AUDIT_FIELDS = ["id_number_masked", "insurance_type", "name", "region"]
