@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -42,6 +44,23 @@ REQUEST_REPLAYED = define(
 TOKEN_INVALID = define("token_invalid", 401, "登录已失效，请重新登录", "Your sign-in has expired; sign in again")
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@lru_cache(maxsize=1)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def claim_nonce(key: str, *, ttl: int) -> bool:
+    """True the first time a key is claimed within ``ttl`` seconds (atomic ``SET NX EX`` in Redis).
+
+    Every terminal request claims one, so with Redis one client is kept per process instead of going
+    through the cache framework; without Redis (embedded mode) the local cache does the same job.
+    """
+    if settings.REDIS_URL:
+        prefixed = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{key}"
+        return bool(_redis(settings.REDIS_URL).set(prefixed, b"1", nx=True, ex=ttl))
+    return bool(cache.add(key, 1, timeout=ttl))
 
 
 class DomainAuthenticationFailed(exceptions.AuthenticationFailed):
@@ -91,7 +110,7 @@ class TerminalSignatureAuthentication(BaseAuthentication):
         if not constant_time_compare(expected, sent):
             raise DomainError(SIGNATURE_INVALID)
         # Claim the nonce only after the signature is good, so nobody can burn a terminal's nonces.
-        if not cache.add(f"terminal-nonce:{terminal.key_id}:{nonce}", 1, timeout=2 * max_age + 5):
+        if not claim_nonce(f"terminal-nonce:{terminal.key_id}:{nonce}", ttl=2 * max_age + 5):
             raise DomainError(REQUEST_REPLAYED)
         now = timezone.now()
         if terminal.last_seen_at is None or now - terminal.last_seen_at > timedelta(minutes=1):
