@@ -17,6 +17,22 @@ from portal.errors import DomainError
 M = TypeVar("M", bound=models.Model)
 
 
+class StatusHistory(models.Model):
+    """A history row: one status move. Concrete tables add the link to their subject (and who acted)."""
+
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=300, blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}: {self.note}"
+
+
 def transition(
     obj: M,
     new: str,

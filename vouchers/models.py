@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.transitions import StatusHistory
+
 
 def _new_ref() -> str:
     return secrets.token_hex(8)
@@ -73,22 +75,15 @@ class Voucher(models.Model):
         return f"voucher {self.ref} ({self.status})"
 
 
-class VoucherEvent(models.Model):
+class VoucherEvent(StatusHistory):
     """History of every status change (activation included)."""
 
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=10, blank=True, default="")
-    to_status = models.CharField(max_length=10)
     reason = models.CharField(max_length=30, blank=True, default="")
-    note = models.CharField(max_length=200, blank=True, default="")
     actor_user = models.ForeignKey("people.User", null=True, blank=True, on_delete=models.PROTECT)
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.voucher_id}: {self.from_status or '-'} -> {self.to_status} ({self.reason})"
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class FamilyHolding(models.Model):

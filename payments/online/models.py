@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.transitions import StatusHistory
+
 
 def _number(prefix: str) -> str:
     return f"{prefix}{timezone.localdate():%Y%m%d}{secrets.token_hex(6).upper()}"
@@ -123,20 +125,13 @@ class OnlineOrderItem(models.Model):
         return f"{self.order_id}#{self.line}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(StatusHistory):
     """History: every status move of an order."""
 
     order = models.ForeignKey(OnlineOrder, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True, default="")
-    to_status = models.CharField(max_length=20)
-    note = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class PayAuthorization(models.Model):

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.transitions import StatusHistory
+
 
 def new_settlement_number() -> str:
     return f"S{timezone.localdate():%Y%m%d}{secrets.token_hex(5).upper()}"
@@ -83,20 +85,13 @@ class Settlement(models.Model):
         return self.number
 
 
-class SettlementEvent(models.Model):
+class SettlementEvent(StatusHistory):
     """History: every status move of a settlement (settled, reversed, refunded)."""
 
     settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True, default="")
-    to_status = models.CharField(max_length=20)
-    note = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.settlement_id}: {self.from_status or '-'} -> {self.to_status}"
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class SettlementItem(models.Model):

@@ -9,6 +9,8 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 
+from portal.transitions import StatusHistory
+
 
 class Relation(models.TextChoices):
     SPOUSE = "spouse", "配偶 / spouse"
@@ -116,16 +118,9 @@ class FamilyBinding(models.Model):
         return f"{self.initiator_id} -> {self.bound_id} ({self.relation}, {self.status})"
 
 
-class FamilyBindingEvent(models.Model):
+class FamilyBindingEvent(StatusHistory):
     binding = models.ForeignKey(FamilyBinding, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True, default="")
-    to_status = models.CharField(max_length=20)
     by = models.CharField(max_length=10, help_text="initiator, bound, staff or system")
-    note = models.CharField(max_length=200, blank=True, default="")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.binding_id}: {self.from_status or '-'} -> {self.to_status}"
+    class Meta(StatusHistory.Meta):
+        pass

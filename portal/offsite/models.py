@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from portal.family.models import private_storage
+from portal.transitions import StatusHistory
 
 
 class FilingCategory(models.Model):
@@ -125,16 +126,9 @@ class OffsiteFiling(models.Model):
         return f"{self.person_id} -> {self.destination_code} ({self.category.code}, {self.status})"
 
 
-class FilingEvent(models.Model):
+class FilingEvent(StatusHistory):
     filing = models.ForeignKey(OffsiteFiling, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=20, blank=True, default="")
-    to_status = models.CharField(max_length=20)
     by = models.CharField(max_length=10, help_text="resident, guardian, staff or system")
-    note = models.CharField(max_length=300, blank=True, default="")
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.filing_id}: {self.from_status or '-'} -> {self.to_status}"
+    class Meta(StatusHistory.Meta):
+        pass
