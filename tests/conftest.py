@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from portal.celery import app as celery_app
 from portal.institutions.models import Terminal
-from portal.institutions.selectors import terminal_cache_forget
+from portal.localcache import forget_all
 from portal.people.models import Person
 from portal.people.services import person_user
 from portal.signin.signing import sign_headers
@@ -25,7 +25,7 @@ def _isolation(settings: Any) -> Iterator[None]:
     celery_app.conf.task_eager_propagates = True
     LocmemSmsBackend.outbox.clear()
     cache.clear()
-    terminal_cache_forget()
+    forget_all()  # per-process caches (terminals, rule sets, audit rules)
     yield
     cache.clear()
 

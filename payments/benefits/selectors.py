@@ -11,6 +11,7 @@ from payments.benefits.engine import Offsite, Rules, YearToDate
 from payments.benefits.models import BenefitUsage, PolicyRuleSet
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution, Region
+from portal.localcache import LocalCache, local_cache
 from portal.people.models import Person
 
 POLICY_MISSING = define(
@@ -23,12 +24,19 @@ POLICY_MISSING = define(
 _RULE_FIELDS = [f.name for f in dataclasses.fields(Rules)]
 
 
+_rule_sets: LocalCache[PolicyRuleSet | None] = local_cache(60)
+
+
 def rule_set_on(*, region: Region, on: dt.date) -> PolicyRuleSet:
-    found = (
-        PolicyRuleSet.objects.filter(region=region, effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("-effective_from")
-        .first()
+    """The rule set in force (kept a minute per process; staff edits apply here at once)."""
+    found = _rule_sets.get_or_load(
+        (region.pk, on),
+        lambda: (
+            PolicyRuleSet.objects.filter(region=region, effective_from__lte=on)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+            .order_by("-effective_from")
+            .first()
+        ),
     )
     if found is None:
         raise DomainError(POLICY_MISSING, region=region.code, date=on.isoformat())
@@ -68,3 +76,7 @@ def offsite_status(*, person: Person, institution: Institution, on: dt.date) -> 
     from portal.offsite.selectors import coverage
 
     return coverage(person=person, region_code=institution.region.code, on=on)
+
+
+def forget_rule_sets(**kwargs: object) -> None:
+    _rule_sets.forget()

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from payments.settlement.models import AuditRule, Settlement, SettlementItem, TraceCode
 from portal.institutions.models import Institution
+from portal.localcache import LocalCache, local_cache
 from portal.people.models import Person
 
 
@@ -74,11 +75,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
 LIVE_SETTLEMENTS = (Settlement.Status.SETTLED, Settlement.Status.PARTLY_REFUNDED)
 
 
+_rules: LocalCache[list[AuditRule]] = local_cache(60)
+
+
 def rules_for(institution: Institution) -> list[AuditRule]:
-    """Active rules of the institution's region, plus those for every region."""
-    return list(
-        AuditRule.objects.filter(active=True).filter(Q(region__isnull=True) | Q(region_id=institution.region_id))
+    """Active rules of the institution's region, plus those for every region (kept a minute per process)."""
+    return _rules.get_or_load(
+        institution.region_id,
+        lambda: list(
+            AuditRule.objects.filter(active=True).filter(Q(region__isnull=True) | Q(region_id=institution.region_id))
+        ),
     )
+
+
+def forget_rules(**kwargs: object) -> None:
+    _rules.forget()
 
 
 def sold_trace_codes(codes: list[str]) -> set[str]:

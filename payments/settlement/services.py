@@ -24,7 +24,7 @@ from django.utils import timezone
 from payments.benefits.engine import Breakdown, Item
 from payments.benefits.models import BenefitUsage
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
-from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate
+from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate, rules_for
 from payments.settlement.models import (
     AuditRule,
     Settlement,
@@ -373,9 +373,12 @@ def _save_items(settlement: Settlement, result: Plan, breakdown: Breakdown) -> N
 
 def _claim_trace_codes(settlement: Settlement, result: Plan, region_id: int) -> list[str]:
     """Record each package's code. Sold once: a code already sold is refused or, per region, flagged."""
-    review_duplicates = AuditRule.objects.filter(
-        kind=AuditRule.Kind.DUPLICATE_TRACE_CODE, action=AuditRule.Action.REVIEW, active=True, region_id=region_id
-    ).exists()
+    review_duplicates = any(
+        rule.kind == AuditRule.Kind.DUPLICATE_TRACE_CODE
+        and rule.action == AuditRule.Action.REVIEW
+        and rule.region_id == region_id
+        for rule in rules_for(settlement.institution)
+    )
     items = {i.line: i for i in settlement.items.all()}
     duplicates: list[str] = []
     for item in result.accepted:

@@ -74,19 +74,23 @@ def ledger_post(
     _validate(legs)
     links = tuple(obj.pk if obj is not None else None for obj in (reverses, refund_of, beneficiary))
     fingerprint = _fingerprint(kind, legs, reference, links)
+    fields = {
+        "kind": kind,
+        "memo": memo[:200],
+        "reference": reference,
+        "idempotency_key": idempotency_key,
+        "fingerprint": fingerprint,
+        "reverses": reverses,
+        "refund_of": refund_of,
+        "beneficiary": beneficiary,
+    }
     with transaction.atomic():
         try:
-            with transaction.atomic():
-                txn = LedgerTransaction.objects.create(
-                    kind=kind,
-                    memo=memo[:200],
-                    reference=reference,
-                    idempotency_key=idempotency_key,
-                    fingerprint=fingerprint,
-                    reverses=reverses,
-                    refund_of=refund_of,
-                    beneficiary=beneficiary,
-                )
+            if idempotency_key is None and reverses is None:
+                txn = LedgerTransaction.objects.create(**fields)  # nothing unique to collide on: no savepoint
+            else:
+                with transaction.atomic():
+                    txn = LedgerTransaction.objects.create(**fields)
         except IntegrityError:
             if idempotency_key is not None:
                 first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
