@@ -102,6 +102,12 @@ UNSUPPORTED_MEDIA_TYPE = define("unsupported_media_type", 415, "不支持该内�
 RATE_LIMITED = define(
     "rate_limited", 429, "操作过于频繁，请在 {wait} 秒后重试", "Too many requests; try again in {wait} seconds"
 )
+CSRF_FAILED = define(
+    "csrf_failed",
+    403,
+    "页面已过期，请刷新后重试（缺少安全令牌）",
+    "The page is out of date; reload it and try again (the CSRF token is missing or wrong)",
+)
 SERVER_ERROR = define("server_error", 500, "系统繁忙，请稍后重试", "Something went wrong on our side; try again later")
 
 _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
@@ -142,6 +148,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None  # an unexpected error: Django logs it and returns a 500 (see server_error below)
     assert isinstance(exc, drf.APIException)
     code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), INVALID_INPUT)
+    if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        code = CSRF_FAILED  # web sessions: say what to do about it
     details: dict[str, Any] = {}
     params: dict[str, Any] = {}
     if isinstance(exc, drf.ValidationError):

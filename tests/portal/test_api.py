@@ -101,3 +101,15 @@ def test_the_openapi_schema_and_its_ui_are_served(api) -> None:
 
 def test_health_check_answers(api) -> None:
     assert api.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_session_post_without_the_csrf_token_is_told_to_reload() -> None:
+    from django.test import Client
+
+    from portal.people.services import person_user
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(person_user(person=factories.person()))
+    response = client.post("/api/v1/auth/logout", headers={"Accept-Language": "en"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed" and "reload" in response.json()["message"]
