@@ -31,7 +31,7 @@ from portal.errors import DomainError, define
 from portal.family.deduction import family_deduct, family_refund, payment_sources
 from portal.institutions.models import Institution, Terminal
 from portal.ledger.models import LedgerAccount, LedgerTransaction
-from portal.ledger.services import Leg, institution_account, ledger_post, region_account
+from portal.ledger.services import IDEMPOTENCY_CONFLICT, Leg, institution_account, ledger_post, region_account
 from portal.money import money
 from portal.people.models import Person
 from portal.transitions import transition
@@ -52,12 +52,6 @@ ORDER_STATE = define(
     409,
     "订单当前状态（{status}）不能执行此操作",
     "The order is {status}; this is not possible now",
-)
-IDEMPOTENCY_CONFLICT = define(
-    "idempotency_conflict",
-    409,
-    "该幂等键已用于另一笔不同的请求",
-    "This idempotency key was already used for a different request",
 )
 AUTH_INVALID = define(
     "pay_auth_invalid",

@@ -19,7 +19,7 @@ from payments.online.orders import _channel, _locked, hospital_event, move
 from portal.errors import DomainError, define
 from portal.family.deduction import REFUND_TOO_LARGE, family_refund
 from portal.ledger.models import LedgerAccount, LedgerTransaction
-from portal.ledger.services import Leg, institution_account, ledger_post, region_account
+from portal.ledger.services import IDEMPOTENCY_CONFLICT, Leg, institution_account, ledger_post, region_account
 
 PARTS = ("fund", "assistance", "personal", "cash")
 
@@ -29,12 +29,6 @@ REFUND_IN_PROGRESS = define(
 REFUND_EMPTY = define("refund_empty", 400, "请指定退款金额", "Say what to refund")
 REFUND_NOT_ALLOWED = define(
     "refund_not_allowed", 409, "订单当前状态（{status}）不能退款", "The order is {status}; it cannot be refunded"
-)
-IDEMPOTENCY_CONFLICT = define(
-    "idempotency_conflict",
-    409,
-    "该幂等键已用于另一笔不同的请求",
-    "This idempotency key was already used for a different request",
 )
 
 

@@ -43,7 +43,14 @@ from portal.family.deduction import (
 )
 from portal.institutions.models import Terminal
 from portal.ledger.models import LedgerAccount, LedgerTransaction
-from portal.ledger.services import Leg, institution_account, ledger_post, ledger_reverse, region_account
+from portal.ledger.services import (
+    IDEMPOTENCY_CONFLICT,
+    Leg,
+    institution_account,
+    ledger_post,
+    ledger_reverse,
+    region_account,
+)
 from portal.money import money
 from portal.people.models import Person
 from portal.transitions import transition
@@ -61,12 +68,6 @@ SCAN_SESSION_USED = define(
     409,
     "该次扫码已完成结算，请重新扫码",
     "This scan was already used for a settlement; scan again",
-)
-IDEMPOTENCY_MISMATCH = define(
-    "idempotency_conflict",
-    409,
-    "该幂等键已用于另一笔不同的请求",
-    "This idempotency key was already used for a different request",
 )
 ALL_ITEMS_REFUSED = define(
     "all_items_refused", 422, "所有费用项目均未通过审核", "Every item was refused by the pre-settlement audit"
@@ -297,7 +298,7 @@ def settle(
 
 def _same_or_conflict(first: Settlement, body_hash: str) -> Settlement:
     if first.request_hash != body_hash:
-        raise DomainError(IDEMPOTENCY_MISMATCH)
+        raise DomainError(IDEMPOTENCY_CONFLICT)
     return first
 
 
@@ -520,7 +521,7 @@ def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempoten
         first = settlement.refunds.filter(idempotency_key=idempotency_key).first()
         if first is not None:
             if sorted(first.lines) != sorted(lines):
-                raise DomainError(IDEMPOTENCY_MISMATCH)
+                raise DomainError(IDEMPOTENCY_CONFLICT)
             return first
         items = {i.line: i for i in settlement.items.all()}
         bad = [
