@@ -32,6 +32,10 @@ class Bilingual:
     def __str__(self) -> str:
         return self.zh
 
+    def localized(self) -> str:
+        """The form for the active language (zh-hans unless the request asked for English)."""
+        return self.en if (translation.get_language() or "").startswith("en") else self.zh
+
 
 @dataclass(frozen=True)
 class ErrorSpec:

@@ -28,6 +28,18 @@ class LocalCache(Generic[V]):
             self._data[key] = (now, value)
         return value
 
+    def get(self, key: Hashable) -> V | None:
+        hit = self._data.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        return None
+
+    def put(self, key: Hashable, value: V, max_entries: int = 100_000) -> None:
+        with self._lock:
+            if len(self._data) >= max_entries:
+                self._data.clear()
+            self._data[key] = (time.monotonic(), value)
+
     def forget(self, key: Hashable | None = None) -> None:
         with self._lock:
             if key is None:

@@ -65,8 +65,20 @@ INSTALLED_APPS = [
     "portal.offsite",
     "portal.demo",
     "portal.ops",
+    "portal.qa",
     "vouchers",
     "payments",
+    # Wagtail: the CMS where editors write and review policy Q&A (at /cms/).
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.users",
+    "wagtail.sites",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.online.reconcile_yesterday",
         "schedule": crontab(hour=10, minute=30),  # the channel's bill is ready after 10:00
     },
+    "publish-scheduled-qa": {
+        "task": "portal.qa.tasks.publish_scheduled",
+        "schedule": crontab(minute="*"),  # Wagtail's scheduled publishing and expiry of Q&A entries
+    },
     "sample-offsite-filings": {
         "task": "portal.offsite.tasks.sample_for_verification",
         "schedule": crontab(hour=1, minute=5),
@@ -247,6 +263,17 @@ OFFSITE_VERIFICATION_SHARE = env_int("OFFSITE_VERIFICATION_PERCENT", 20, minimum
 # Institution terminals: signed requests.
 TERMINAL_SIGNATURE_MAX_AGE_SECONDS = env_int("TERMINAL_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=30)
 
+# Policy Q&A: the CMS, feedback limits and search.
+WAGTAIL_SITE_NAME = "医保政策问答 / Policy Q&A"
+WAGTAILADMIN_BASE_URL = PUBLIC_BASE_URL.rstrip("/")
+WAGTAIL_I18N_ENABLED = False
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no calls home from a bureau's network
+WAGTAIL_WORKFLOW_ENABLED = True
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+QA_FEEDBACK_PER_HOUR = env_int("QA_FEEDBACK_PER_HOUR", 20, minimum=1)
+QA_SEARCH_MAX_RESULTS = env_int("QA_SEARCH_MAX_RESULTS", 20, minimum=1, maximum=100)
+
 # --- DRF and OpenAPI --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -272,6 +299,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["portal.openapi.only_public_api"],
 }
 
 # --- Internationalisation ---------------------------------------------------------------
@@ -304,4 +332,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Wagtail runs its search and reference indexing as in-process tasks and logs each one.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }

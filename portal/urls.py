@@ -3,6 +3,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
 
 from payments.benefits import views as benefit_views
 from payments.online import views as online_views
@@ -11,6 +13,8 @@ from portal.family import views as family_views
 from portal.institutions import views as institution_views
 from portal.offsite import views as offsite_views
 from portal.people import views as people_views
+from portal.qa import pages as qa_pages
+from portal.qa import views as qa_views
 from portal.signin import views as signin_views
 from vouchers import views as voucher_views
 
@@ -76,6 +80,11 @@ api_v1 = [
     path("offsite/filings/<int:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),
     path("offsite/filings/<int:filing_id>/cancel", offsite_views.FilingCancelView.as_view(), name="offsite-cancel"),
     path("staff/offsite/figures", offsite_views.FiguresView.as_view(), name="staff-offsite-figures"),
+    path("qa/topics", qa_views.TopicsView.as_view(), name="qa-topics"),
+    path("qa/entries", qa_views.EntriesView.as_view(), name="qa-entries"),
+    path("qa/entries/<int:entry_id>", qa_views.EntryView.as_view(), name="qa-entry"),
+    path("qa/entries/<int:entry_id>/feedback", qa_views.FeedbackView.as_view(), name="qa-feedback"),
+    path("qa/search", qa_views.SearchView.as_view(), name="qa-search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -83,6 +92,10 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("cms/", include(wagtailadmin_urls)),
+    path("qa/search/", qa_pages.search_page, name="qa-search-page"),
+    path("qa/entries/<int:entry_id>/feedback", qa_pages.feedback_form, name="qa-feedback-form"),
+    path("qa/", include(wagtail_urls)),
     path("healthz", healthz, name="healthz"),
     path(".well-known/jwks.json", voucher_views.JwksView.as_view(), name="jwks"),
 ]

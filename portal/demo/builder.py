@@ -57,6 +57,7 @@ DEMO_STAFF = [
     ("operator", "经办员", "operations", False),
     ("auditor", "稽核员", "auditors", False),
     ("editor", "政策编辑", "cms_editors", False),
+    ("reviewer", "政策审核", "cms_reviewers", False),
 ]
 DEMO_STAFF_PASSWORD = "demo-password-2026"  # embedded mode only
 
@@ -78,6 +79,7 @@ class DemoSummary:
     vouchers: int = 0
     holdings: int = 0
     bindings: int = 0
+    qa_entries: int = 0
 
 
 def _name(rng: random.Random, surname: str | None = None) -> str:
@@ -400,6 +402,10 @@ def build_demo(*, households: int = 60, progress: Callable[[str], None] = print)
     waiting = Person.objects.exclude(phone="").exclude(vouchers__status=Voucher.Status.ACTIVE).order_by("id").first()
     if waiting is not None:
         summary.logins.append((waiting.name, waiting.phone, "e-voucher not activated yet / 尚未激活电子凭证"))
+
+    from portal.qa.services import load_demo_content
+
+    summary.qa_entries = load_demo_content(progress=progress)  # also creates the CMS groups
 
     if settings.EMBEDDED:
         for username, name, group_name, superuser in DEMO_STAFF:

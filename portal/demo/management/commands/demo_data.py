@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 f"Demo ready: {summary.regions} regions, {summary.institutions} institutions, "
                 f"{summary.households} households, {summary.persons} insured persons, "
                 f"{summary.vouchers} active e-vouchers, {summary.holdings} family holdings, "
-                f"{summary.bindings} family-sharing bindings."
+                f"{summary.bindings} family-sharing bindings, {summary.qa_entries} policy Q&A entries."
             )
         )
         if options["quiet"]:
@@ -30,7 +30,10 @@ class Command(BaseCommand):
         for name, phone, description in summary.logins:
             self.stdout.write(f"  {phone}  {name}  ({description})")
         if summary.staff:
-            self.stdout.write(f"\nStaff at /admin/ (password '{DEMO_STAFF_PASSWORD}', embedded mode only):")
+            self.stdout.write(
+                f"\nStaff at /admin/, CMS editors and reviewers at /cms/ "
+                f"(password '{DEMO_STAFF_PASSWORD}', embedded mode only):"
+            )
             for username, role in summary.staff:
                 self.stdout.write(f"  {username:<10} {role}")
         self.stdout.write("\nInstitution terminals (key id / secret) for signed API calls:")

@@ -1,0 +1,254 @@
+"""Policy Q&A: the page tree editors work on, the synonyms they manage, and what residents leave behind.
+
+The page tree is ``QAIndexPage`` > ``TopicPage`` (one per topic) > ``EntryPage`` (one question and its
+answer). Wagtail gives drafts, the editor -> reviewer workflow, scheduled publishing (``go_live_at``)
+and expiry (``expire_at``), revisions with compare and roll-back, and preview.
+
+``effective_from``/``effective_to`` are the dates the *policy* is in force, which is not the same
+thing as when the page is published: an answer about rules starting next month can be published
+today and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+
+ANSWER_FEATURES = ["h3", "bold", "italic", "ol", "ul", "link"]
+
+
+class QAIndexPage(Page):
+    """The root of the Q&A: lists the topics and offers search."""
+
+    intro = models.TextField("简介 / introduction", blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["qa.TopicPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "问答首页 / Q&A home"
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from portal.qa.selectors import topics_with_counts
+
+        context = super().get_context(request, *args, **kwargs)
+        context["topics"] = topics_with_counts(region=_request_region(request))
+        return context
+
+
+class TopicPage(Page):
+    """A topic: residents' outpatient, employees' outpatient, family sharing, ..."""
+
+    code = models.SlugField("代码 / code", max_length=40, unique=True)
+    name_en = models.CharField("英文名称 / English name", max_length=100)
+    summary = models.TextField("说明 / summary", blank=True)
+    position = models.PositiveSmallIntegerField("排序 / position", default=0)
+
+    content_panels = [*Page.content_panels, FieldPanel("code"), FieldPanel("name_en"), FieldPanel("summary")]
+    promote_panels = [*Page.promote_panels, FieldPanel("position")]
+    parent_page_types = ["qa.QAIndexPage"]
+    subpage_types = ["qa.EntryPage"]
+
+    class Meta:
+        verbose_name = "问答主题 / Q&A topic"
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from portal.qa.selectors import entries_in_force
+
+        context = super().get_context(request, *args, **kwargs)
+        context["entries"] = entries_in_force(region=_request_region(request)).child_of(self)
+        return context
+
+
+class EntryPage(Page):
+    """One question (the page title) and its answer."""
+
+    answer = RichTextField("答案 / answer", features=ANSWER_FEATURES)
+    regions = ParentalManyToManyField(
+        "institutions.Region",
+        blank=True,
+        verbose_name="适用统筹区 / regions",
+        help_text="不选表示适用于所有统筹区 / none selected: every region",
+    )
+    effective_from = models.DateField("政策生效日期 / policy in force from", null=True, blank=True)
+    effective_to = models.DateField("政策失效日期 / policy in force until", null=True, blank=True)
+    source = models.CharField("依据文件 / source document", max_length=300)
+    source_url = models.URLField("文件链接 / source link", blank=True)
+
+    content_panels = [
+        FieldPanel("title", heading="问题 / question"),
+        FieldPanel("answer"),
+        MultiFieldPanel(
+            [
+                FieldPanel("regions", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("effective_from"),
+                FieldPanel("effective_to"),
+            ],
+            heading="适用范围 / where and when",
+        ),
+        MultiFieldPanel([FieldPanel("source"), FieldPanel("source_url")], heading="依据 / source"),
+        InlinePanel("related_links", label="相关问题 / related questions", max_num=5),
+    ]
+    parent_page_types = ["qa.TopicPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "问答条目 / Q&A entry"
+
+    @property
+    def question(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError(
+                {"effective_to": "失效日期不能早于生效日期 / the end date cannot be before the start date"}
+            )
+
+    def in_force(self, on: dt.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_to is None or on <= self.effective_to
+        )
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from portal.qa.selectors import related_entries
+
+        context = super().get_context(request, *args, **kwargs)
+        context["related"] = related_entries(entry=self)
+        context["region_names"] = [region.name for region in self.regions.all()]
+        context["not_yet_in_force"] = bool(self.effective_from and self.effective_from > timezone.localdate())
+        return context
+
+
+class RelatedEntry(Orderable):
+    """A related question shown under an answer, in the order the editor chose."""
+
+    source = ParentalKey(EntryPage, on_delete=models.CASCADE, related_name="related_links")
+    entry = models.ForeignKey(EntryPage, on_delete=models.CASCADE, related_name="+", verbose_name="问题 / question")
+
+    panels = [FieldPanel("entry")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "相关问题 / related question"
+
+
+class SynonymGroup(models.Model):
+    """Words residents use for the same thing (异地备案 = 异地就医备案). Editors manage these in the CMS.
+
+    A search for any term in a group finds entries that use any other term of it.
+    """
+
+    terms = models.TextField(
+        "同义词 / terms",
+        help_text="每行一个词，或用逗号分隔；至少两个词，每个词至少两个字 / one term per line or comma-separated; "
+        "at least two terms of at least two characters",
+    )
+    note = models.CharField("备注 / note", max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [FieldPanel("terms"), FieldPanel("note")]
+
+    class Meta:
+        verbose_name = "同义词组 / synonym group"
+        verbose_name_plural = "同义词 / synonyms"
+
+    def __str__(self) -> str:
+        return " = ".join(self.term_list())
+
+    def term_list(self) -> list[str]:
+        seen: list[str] = []
+        for raw in self.terms.replace("，", ",").replace("、", ",").replace("\n", ",").split(","):
+            term = raw.strip()
+            if term and term not in seen:
+                seen.append(term)
+        return seen
+
+    def clean(self) -> None:
+        terms = self.term_list()
+        if len(terms) < 2:
+            raise ValidationError({"terms": "至少需要两个词 / at least two terms are needed"})
+        short = [term for term in terms if len(term) < 2]
+        if short:
+            raise ValidationError(
+                {"terms": f"单字词会匹配太多内容：{'、'.join(short)} / single characters match too much"}
+            )
+
+
+class SearchPosting(models.Model):
+    """The inverted index: one row per (entry, term, field). Rebuilt for an entry each time it is published.
+
+    ``weight`` already holds the field's boost and the term's saturated frequency; a query multiplies it
+    by the term's rarity (idf) and sums.
+    """
+
+    class Field(models.IntegerChoices):
+        QUESTION = 1, "question"
+        ANSWER = 2, "answer"
+        QUESTION_CHAR = 3, "question character"
+
+    entry = models.ForeignKey(EntryPage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    term = models.CharField(max_length=32)
+    field = models.PositiveSmallIntegerField(choices=Field.choices)
+    weight = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "entry"], name="qa_posting_term_entry")]
+        constraints = [models.UniqueConstraint(fields=["entry", "term", "field"], name="qa_posting_once")]
+
+    def __str__(self) -> str:
+        return f"{self.term} @ {self.entry_id}"
+
+
+class EntryFeedback(models.Model):
+    """Was this helpful? One vote per entry, person or device and day; a second vote that day replaces it."""
+
+    entry = models.ForeignKey(EntryPage, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField()
+    comment = models.CharField(max_length=500, blank=True)
+    client = models.CharField(max_length=64, help_text="keyed hash of the person or device, never the raw address")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "问答反馈 / Q&A feedback"
+        constraints = [models.UniqueConstraint(fields=["entry", "client", "day"], name="qa_feedback_once_a_day")]
+        indexes = [models.Index(fields=["entry", "helpful"], name="qa_feedback_entry")]
+
+    def __str__(self) -> str:
+        return f"{'+' if self.helpful else '-'} {self.entry_id} {self.day}"
+
+
+class SearchLog(models.Model):
+    """What residents searched for and how many answers they got (for the editors' report)."""
+
+    query = models.CharField(max_length=100)
+    region = models.ForeignKey("institutions.Region", null=True, blank=True, on_delete=models.SET_NULL)
+    results = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "问答搜索记录 / Q&A search"
+        indexes = [models.Index(fields=["results", "created_at"], name="qa_searchlog_results")]
+
+    def __str__(self) -> str:
+        return f"{self.query} ({self.results})"
+
+
+def _request_region(request: HttpRequest) -> Any:
+    from portal.qa.selectors import region_for_request
+
+    return region_for_request(request)
