@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "portal.demo",
     "portal.ops",
     "portal.qa",
+    "portal.web",
     "vouchers",
     "payments",
     # Wagtail: the CMS where editors write and review policy Q&A (at /cms/).
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.web.context.preferences",
             ],
         },
     },

@@ -1,0 +1,162 @@
+"""The residents' web pages in a real browser: Debian's Chromium (/usr/bin/chromium) driven by Playwright.
+
+Screenshots of each page at 360x780 go to artifacts/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from portal.qa.services import ensure_qa_setup, load_demo_content
+from portal.signin.sms import LocmemSmsBackend
+from tests import factories
+from vouchers.keys import ring_reset
+from vouchers.models import Voucher
+from vouchers.services import voucher_issue
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
+    ),
+]
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary blocking ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    ring_reset()
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server.url, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+    ring_reset()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, phone: str) -> None:
+    page.goto("/")
+    assert "/signin" in page.url
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_role("button", name="获取验证码").click()
+    code = LocmemSmsBackend.outbox[-1]["code"]
+    page.get_by_label("短信验证码").fill(code)
+    shot(page, "signin")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/")
+
+
+def decode_code(page: Any) -> str:
+    image = Image.open(io.BytesIO(page.locator("#code").screenshot()))
+    results = zxingcpp.read_barcodes(image)
+    assert len(results) == 1, "no QR code found in the screenshot"
+    return results[0].text
+
+
+def test_sign_in_with_an_sms_code_then_home(page: Any) -> None:
+    person = factories.person(name="王芳", phone="13900001111", balance_fen=12_345)
+    voucher_issue(person=person, channel=Voucher.Channel.APP)
+    page.goto("/signin")
+    page.get_by_label("手机号").fill("139")
+    page.get_by_role("button", name="获取验证码").click()
+    assert page.get_by_role("alert").is_visible()  # the field error, in the user's language
+    shot(page, "signin-error")
+    sign_in(page, "13900001111")
+    assert page.get_by_role("heading", name="王芳").is_visible()
+    assert page.get_by_test_id("balance").inner_text() == "¥123.45"
+    shot(page, "home")
+
+
+def test_the_code_shows_refreshes_and_decodes_from_a_screenshot(page: Any) -> None:
+    person = factories.person(phone="13900002222")
+    voucher_issue(person=person, channel=Voucher.Channel.APP)
+    page.clock.install()
+    sign_in(page, "13900002222")
+    page.get_by_role("link", name="出示医保码").click()
+    page.wait_for_function(
+        "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0"
+    )
+    first = decode_code(page)
+    assert first.startswith("YB1:")
+    assert "秒后自动刷新" in page.get_by_test_id("countdown").inner_text()
+    shot(page, "voucher")
+    # Thirty seconds later the page has fetched a new code by itself.
+    page.clock.run_for(31_000)
+    page.wait_for_function("document.getElementById('code').dataset.generation === '2'")
+    page.wait_for_function("document.getElementById('code').complete")
+    second = decode_code(page)
+    assert second.startswith("YB1:") and second != first
+    # And the refresh button gets another at once.
+    page.get_by_role("button", name="刷新").click()
+    page.wait_for_function("document.getElementById('code').dataset.generation === '3'")
+    page.wait_for_function("document.getElementById('code').complete")
+    assert decode_code(page) not in (first, second)
+
+
+def test_elderly_mode_is_remembered_and_english_is_available(page: Any) -> None:
+    ensure_qa_setup()
+    person = factories.person(phone="13900003333")
+    voucher_issue(person=person, channel=Voucher.Channel.APP)
+    sign_in(page, "13900003333")
+    page.get_by_role("button", name="长辈模式").click()
+    page.wait_for_load_state()
+    assert "elderly" in page.locator("body").get_attribute("class")
+    size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 22
+    height = page.get_by_role("link", name="出示医保码").bounding_box()["height"]
+    assert height >= 60  # bigger touch targets
+    shot(page, "home-elderly")
+    page.goto("/qa/")
+    assert "elderly" in page.locator("body").get_attribute("class")  # remembered across pages
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Browse by topic").is_visible()
+    page.goto("/")
+    assert page.get_by_role("link", name="Show my code").is_visible()
+    shot(page, "home-english-elderly")
+
+
+def test_searching_the_policy_q_and_a(page: Any) -> None:
+    factories.region("340600", "淮北市")
+    load_demo_content(progress=lambda _: None)
+    page.goto("/qa/")
+    shot(page, "qa-home")
+    page.get_by_label("用您自己的话提问").fill("个账能给爸妈用吗")
+    page.get_by_role("button", name="搜索").click()
+    first = page.locator("li.hit").first
+    assert first.locator("mark").count() >= 1
+    shot(page, "qa-search")
+    first.locator("a").click()
+    assert page.get_by_text("这个回答有帮助吗？").is_visible()
+    page.get_by_role("button", name="有帮助", exact=True).click()
+    assert page.get_by_text("谢谢您的反馈！").is_visible()
+    shot(page, "qa-entry")
