@@ -16,7 +16,6 @@ from portal.people import views as people_views
 from portal.qa import pages as qa_pages
 from portal.qa import views as qa_views
 from portal.signin import views as signin_views
-from portal.web import views as web_views
 from vouchers import views as voucher_views
 
 
@@ -97,11 +96,7 @@ urlpatterns = [
     path("qa/search/", qa_pages.search_page, name="qa-search-page"),
     path("qa/entries/<int:entry_id>/feedback", qa_pages.feedback_form, name="qa-feedback-form"),
     path("qa/", include(wagtail_urls)),
-    path("", web_views.home, name="web-home"),
-    path("signin", web_views.signin, name="web-signin"),
-    path("signout", web_views.signout, name="web-signout"),
-    path("voucher", web_views.voucher, name="web-voucher"),
-    path("preferences", web_views.preferences, name="web-preferences"),
+    path("", include("portal.web.urls")),
     path("healthz", healthz, name="healthz"),
     path(".well-known/jwks.json", voucher_views.JwksView.as_view(), name="jwks"),
 ]

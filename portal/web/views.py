@@ -2,49 +2,33 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from portal.errors import DomainError
+from portal.errors import Bilingual, DomainError
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import fen_to_yuan
 from portal.people.models import Person
-from portal.people.selectors import person_for_user
 from portal.people.services import person_user
-from portal.signin.services import otp_request, otp_verify
+from portal.signin.models import OtpChallenge
+from portal.signin.services import OTP_TOO_SOON, otp_request, otp_verify
+from portal.web.access import field_errors, resident_required, safe_next
 from portal.web.context import ELDERLY_COOKIE
 from vouchers.family import holdings_of_holder
 from vouchers.models import FamilyHolding, Voucher
+from vouchers.services import IDENTITY_MISMATCH, NO_PHONE, voucher_activate
 
 YEAR = 365 * 24 * 3600
 
 
-def resident_required(view: Any) -> Any:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        person = person_for_user(user=request.user)
-        if person is None:
-            return HttpResponseRedirect(f"/signin?next={request.path}")
-        request.person = person  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
-
-
 def signin(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"next": _next(request), "phone": "", "errors": {}, "step": "phone"}
+    context: dict[str, Any] = {"next": safe_next(request), "phone": "", "errors": {}, "step": "phone"}
     if request.method == "POST":
         phone = request.POST.get("phone", "").strip()
         context["phone"] = phone
@@ -57,7 +41,7 @@ def signin(request: HttpRequest) -> HttpResponse:
             otp_request(phone=phone, client_ip=request.META.get("REMOTE_ADDR"))
             context["step"] = "code"
         except DomainError as error:
-            context["errors"] = {"code" if context["step"] == "code" else "phone": error.message()}
+            context["errors"] = field_errors(error, {}, default="code" if context["step"] == "code" else "phone")
     return render(request, "web/signin.html", context)
 
 
@@ -98,9 +82,47 @@ def voucher(request: HttpRequest) -> HttpResponse:
     )
 
 
+ACTIVATION_FIELDS = {IDENTITY_MISMATCH: "id_number"}
+
+
+@resident_required
+def activate(request: HttpRequest) -> HttpResponse:
+    """A new user's activation: name and identity number as registered, confirmed by an SMS code."""
+    me: Person = request.person  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"me": me, "errors": {}, "sent": False, "values": {}}
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "").strip() for key in ("name", "id_number", "sms_code")}
+        context["values"] = values
+        try:
+            if request.POST.get("step") == "send":
+                if not me.phone:
+                    raise DomainError(NO_PHONE)
+                otp_request(
+                    phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=request.META.get("REMOTE_ADDR")
+                )
+                context["sent"] = True
+            else:
+                context["sent"] = True
+                missing = [key for key, value in values.items() if not value]
+                if missing:
+                    context["errors"] = {
+                        key: Bilingual("请填写此项", "Please fill this in").localized() for key in missing
+                    }
+                else:
+                    voucher_activate(person=me, channel="web", **values)
+                    messages.success(request, Bilingual("医保电子凭证已激活", "Your e-voucher is active").localized())
+                    return HttpResponseRedirect("/voucher")
+        except DomainError as error:
+            if error.code == OTP_TOO_SOON:
+                context["sent"] = True  # the code sent a moment ago is still good
+            verifying = request.POST.get("step") != "send" and error.code.startswith("otp_")
+            context["errors"] = field_errors(error, ACTIVATION_FIELDS, default="sms_code" if verifying else "form")
+    return render(request, "web/activate.html", context)
+
+
 @require_POST
 def preferences(request: HttpRequest) -> HttpResponse:
-    response = HttpResponseRedirect(_next(request))
+    response = HttpResponseRedirect(safe_next(request))
     if "elderly" in request.POST:
         response.set_cookie(
             ELDERLY_COOKIE, "1" if request.POST["elderly"] == "1" else "0", max_age=YEAR, samesite="Lax"

@@ -1,78 +1,25 @@
 """The residents' web pages in a real browser: Debian's Chromium (/usr/bin/chromium) driven by Playwright.
 
-Screenshots of each page at 360x780 go to artifacts/screenshots/ (not committed).
+Screenshots of each page at 360x780 go to artifacts/screenshots/ (not committed). The fixtures
+(``browser``, ``page``) are in tests/portal/conftest.py, the helpers in tests/portal/browser.py.
 """
 
 from __future__ import annotations
 
 import io
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import zxingcpp
 from PIL import Image
 
 from portal.qa.services import ensure_qa_setup, load_demo_content
 from portal.signin.sms import LocmemSmsBackend
 from tests import factories
-from vouchers.keys import ring_reset
+from tests.portal.browser import BROWSER_TESTS, shot, sign_in
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-    ),
-]
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are ordinary blocking ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    ring_reset()
-    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server.url, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-    ring_reset()
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, phone: str) -> None:
-    page.goto("/")
-    assert "/signin" in page.url
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_role("button", name="获取验证码").click()
-    code = LocmemSmsBackend.outbox[-1]["code"]
-    page.get_by_label("短信验证码").fill(code)
-    shot(page, "signin")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/")
+pytestmark = BROWSER_TESTS
 
 
 def decode_code(page: Any) -> str:
@@ -85,6 +32,8 @@ def decode_code(page: Any) -> str:
 def test_sign_in_with_an_sms_code_then_home(page: Any) -> None:
     person = factories.person(name="王芳", phone="13900001111", balance_fen=12_345)
     voucher_issue(person=person, channel=Voucher.Channel.APP)
+    page.goto("/")
+    assert "/signin" in page.url
     page.goto("/signin")
     page.get_by_label("手机号").fill("139")
     page.get_by_role("button", name="获取验证码").click()
@@ -160,3 +109,30 @@ def test_searching_the_policy_q_and_a(page: Any) -> None:
     page.get_by_role("button", name="有帮助", exact=True).click()
     assert page.get_by_text("谢谢您的反馈！").is_visible()
     shot(page, "qa-entry")
+
+
+def test_a_new_user_activates_the_e_voucher_with_field_errors_in_their_language(page: Any) -> None:
+    number = factories.id_number()
+    factories.person(name="李娜", phone="13900004444", number=number)
+    sign_in(page, "13900004444")
+    page.get_by_role("link", name="出示医保码").click()
+    page.get_by_role("link", name="立即激活").click()
+    page.get_by_label("姓名").fill("李娜")
+    page.get_by_label("身份证号").fill(factories.id_number(division="340603"))  # valid, but not hers
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_label("短信验证码").fill(LocmemSmsBackend.outbox[-1]["code"])
+    page.get_by_role("button", name="激活").click()
+    error = page.locator("#id-error")
+    assert error.is_visible() and "身份" in error.inner_text()
+    shot(page, "activate-error")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.url}])
+    page.goto("/voucher/activate")
+    page.get_by_label("Full name").fill("李娜")
+    page.get_by_label("Identity number").fill(number)
+    page.get_by_role("button", name="Send me a code").click()  # again, too soon
+    assert "seconds" in page.get_by_role("alert").inner_text()  # the refusal in English
+    page.get_by_label("SMS code").fill(LocmemSmsBackend.outbox[-1]["code"])  # the first code is still good
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_url("**/voucher")
+    assert page.get_by_text("Your e-voucher is active").is_visible()
+    assert Voucher.objects.filter(person__phone="13900004444", status=Voucher.Status.ACTIVE).exists()
