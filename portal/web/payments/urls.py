@@ -1,0 +1,14 @@
+"""Residents' payments pages (under /payments/)."""
+
+from django.urls import path
+
+from portal.web.payments import settlements, views
+
+urlpatterns = [
+    path("", views.index, name="web-payments"),
+    path("orders/<str:number>", views.order_detail, name="web-payment-order"),
+    path("orders/<str:number>/pay", views.order_pay, name="web-payment-pay"),
+    path("orders/<str:number>/check", views.order_check, name="web-payment-check"),
+    path("settlements/", settlements.settlement_list, name="web-settlements"),
+    path("settlements/<str:number>", settlements.settlement_detail, name="web-settlement"),
+]
