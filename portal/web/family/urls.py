@@ -1,0 +1,17 @@
+"""Residents' family pages, under /family/: family sharing (家庭共济) and family display (亲情账户)."""
+
+from django.urls import path
+
+from portal.web.family import holdings, views
+
+urlpatterns = [
+    path("", views.family_home, name="web-family"),
+    path("bind", views.bind, name="web-family-bind"),
+    path("bindings/<int:binding_id>", views.binding_detail, name="web-family-binding"),
+    path("bindings/<int:binding_id>/consent", views.binding_consent, name="web-family-consent"),
+    path("bindings/<int:binding_id>/unbind", views.binding_unbind, name="web-family-unbind"),
+    path("holdings/add", holdings.holding_add, name="web-family-holding-add"),
+    path("holdings/<int:holding_id>", holdings.holding_detail, name="web-family-holding"),
+    path("holdings/<int:holding_id>/consent", holdings.holding_consent, name="web-family-holding-consent"),
+    path("holdings/<int:holding_id>/remove", holdings.holding_remove, name="web-family-holding-remove"),
+]
