@@ -18,6 +18,15 @@ from portal.signin.sms import LocmemSmsBackend
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """No persistent connections in tests: the live server answers each request in a thread of its own,
+    and a connection kept open there would stop the test database from being dropped at the end."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _isolation(settings: Any) -> Iterator[None]:
     settings.SMS_BACKEND = "portal.signin.sms.LocmemSmsBackend"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from portal.transitions import StatusHistory
 
@@ -22,7 +24,15 @@ class Relation(models.TextChoices):
 
 
 class PrivateStorage(FileSystemStorage):
-    """Files with no URL at all: read only through views that check permission."""
+    """Files with no URL at all, under MEDIA_ROOT/private: read only through views that check permission.
+
+    The folder follows MEDIA_ROOT when it changes (tests point it at a temporary folder)."""
+
+    @cached_property
+    def base_location(self) -> str:
+        from django.conf import settings
+
+        return os.path.join(settings.MEDIA_ROOT, "private")
 
     def url(self, name: str | None) -> str:
         raise ValueError("private files are not served by URL")
@@ -30,9 +40,7 @@ class PrivateStorage(FileSystemStorage):
 
 def private_storage() -> FileSystemStorage:
     """Proof documents live under MEDIA_ROOT/private, which no web server serves."""
-    from django.conf import settings
-
-    return PrivateStorage(location=settings.MEDIA_ROOT / "private")
+    return PrivateStorage()
 
 
 def proof_path(instance: FamilyBinding, filename: str) -> str:
