@@ -96,3 +96,19 @@ def terminal_api() -> Callable[..., TerminalClient]:
         return TerminalClient(terminal, secret)
 
     return make
+
+
+@pytest.fixture
+def standin(settings: Any, live_server: Any) -> Iterator[Any]:
+    """The WeChat Pay stand-in on a port of its own, sending its notifies to the live server."""
+    from payments.channels import factory
+    from payments.channels.standin import dev_standin
+
+    server = dev_standin(retry_delays=(0.05, 0.1, 0.2))
+    settings.CASH_CHANNEL_BASE_URL = server.start()
+    settings.CASH_CHANNEL_DEV_KEYS = True
+    settings.PAYMENT_NOTIFY_URL = live_server.url + "/api/v1/payments/notify/wechatpay"
+    factory.reset()
+    yield server
+    server.stop()
+    factory.reset()

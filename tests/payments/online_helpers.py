@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 
 from django.utils import timezone
 
@@ -49,3 +51,13 @@ def authorize_and_pay(api, number: str):
     auth = api.post(f"/api/v1/payments/orders/{number}/authorize")
     assert auth.status_code == 201, auth.json()
     return api.post(f"/api/v1/payments/orders/{number}/pay", {"pay_auth_no": auth.json()["pay_auth_no"]}, format="json")
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll until ``condition()`` holds (a notify or refund arriving from the stand-in's thread)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")

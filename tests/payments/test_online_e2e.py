@@ -3,7 +3,6 @@
 
 import io
 import time
-from collections.abc import Callable
 
 import pytest
 from django.core.management import call_command
@@ -11,38 +10,15 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from payments.benefits.models import BenefitUsage
-from payments.channels import factory
-from payments.channels.standin import dev_standin
 from payments.online.models import ChannelNotification, OnlineOrder, OnlineRefund
 from payments.online.orders import _locked, _release_insurance, move, order_close
 from payments.online.reconcile import reconcile
 from portal.ledger.selectors import account_balance, accounts_out_of_step, personal_account, unbalanced_transactions
 from portal.ledger.services import institution_account
 from portal.people.services import person_user
-from tests.payments.online_helpers import authorize_and_pay, hospital_client, patient, upload
+from tests.payments.online_helpers import authorize_and_pay, hospital_client, patient, upload, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def standin(settings, live_server):
-    server = dev_standin(retry_delays=(0.05, 0.1, 0.2))
-    settings.CASH_CHANNEL_BASE_URL = server.start()
-    settings.CASH_CHANNEL_DEV_KEYS = True
-    settings.PAYMENT_NOTIFY_URL = live_server.url + "/api/v1/payments/notify/wechatpay"
-    factory.reset()
-    yield server
-    server.stop()
-    factory.reset()
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def status_of(number: str) -> str:

@@ -10,17 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from payments.benefits.models import BenefitUsage
-from payments.channels import factory
-from payments.channels.standin import dev_standin
 from payments.online.models import OnlineOrder, OnlineRefund
 from payments.settlement.models import Settlement
 from portal.family.models import FamilyBinding
@@ -29,7 +24,7 @@ from portal.people.models import Contribution, Person
 from portal.people.services import person_id_number
 from tests import factories
 from tests.conftest import TerminalClient
-from tests.payments.online_helpers import hospital_client, patient, upload
+from tests.payments.online_helpers import hospital_client, patient, upload, wait_for
 from tests.portal.browser import BROWSER_TESTS, shot, sign_in
 from vouchers.family import holding_register_by_staff, holding_request
 from vouchers.models import Voucher
@@ -39,28 +34,6 @@ from vouchers.services import voucher_issue
 pytestmark = BROWSER_TESTS
 
 _trace = itertools.count(20_000_000_000_000_000_000)
-
-
-@pytest.fixture
-def standin(settings: Any, live_server: Any) -> Iterator[Any]:
-    """The WeChat Pay stand-in, with our notify URL on the live server the browser talks to."""
-    server = dev_standin(retry_delays=(0.05, 0.1, 0.2))
-    settings.CASH_CHANNEL_BASE_URL = server.start()
-    settings.CASH_CHANNEL_DEV_KEYS = True
-    settings.PAYMENT_NOTIFY_URL = live_server.url + "/api/v1/payments/notify/wechatpay"
-    factory.reset()
-    yield server
-    server.stop()
-    factory.reset()
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def deductible_met(person: Person) -> None:
