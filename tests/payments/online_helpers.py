@@ -61,3 +61,17 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("timed out waiting")
+
+
+def deductible_met(person: Person) -> None:
+    """This year's outpatient deductible is used up, so the fund pays its share of a bill."""
+    from payments.benefits.models import BenefitUsage
+
+    BenefitUsage.objects.create(
+        person=person,
+        year=timezone.localdate().year,
+        scheme="outpatient",
+        deductible_fen=40_000,
+        reference=f"earlier-{person.pk}",
+        service_date=timezone.localdate(),
+    )

@@ -9,14 +9,20 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from payments.benefits.models import BenefitUsage
 from payments.online.models import ChannelNotification, OnlineOrder, OnlineRefund
 from payments.online.orders import _locked, _release_insurance, move, order_close
 from payments.online.reconcile import reconcile
 from portal.ledger.selectors import account_balance, accounts_out_of_step, personal_account, unbalanced_transactions
 from portal.ledger.services import institution_account
 from portal.people.services import person_user
-from tests.payments.online_helpers import authorize_and_pay, hospital_client, patient, upload, wait_for
+from tests.payments.online_helpers import (
+    authorize_and_pay,
+    deductible_met,
+    hospital_client,
+    patient,
+    upload,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -29,14 +35,7 @@ def mixed_order(balance: int = 10_000):
     """An employee with the deductible met: 300 yuan at a level-3 internet hospital -> fund 150 (50%),
     personal account 100 (all there is), cash 50."""
     person = patient(insurance_type="employee", balance_fen=balance)
-    BenefitUsage.objects.create(
-        person=person,
-        year=timezone.localdate().year,
-        scheme="outpatient",
-        deductible_fen=40_000,
-        reference=f"earlier-{person.pk}",
-        service_date=timezone.localdate(),
-    )
+    deductible_met(person)
     client = hospital_client()
     body = upload(client, person, amounts=(30_000,)).json()
     return person, client, body

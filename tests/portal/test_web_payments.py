@@ -15,7 +15,6 @@ from typing import Any
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from payments.benefits.models import BenefitUsage
 from payments.online.models import OnlineOrder, OnlineRefund
 from payments.settlement.models import Settlement
 from portal.family.models import FamilyBinding
@@ -24,7 +23,7 @@ from portal.people.models import Contribution, Person
 from portal.people.services import person_id_number
 from tests import factories
 from tests.conftest import TerminalClient
-from tests.payments.online_helpers import hospital_client, patient, upload, wait_for
+from tests.payments.online_helpers import deductible_met, hospital_client, patient, upload, wait_for
 from tests.portal.browser import BROWSER_TESTS, shot, sign_in
 from vouchers.family import holding_register_by_staff, holding_request
 from vouchers.models import Voucher
@@ -34,18 +33,6 @@ from vouchers.services import voucher_issue
 pytestmark = BROWSER_TESTS
 
 _trace = itertools.count(20_000_000_000_000_000_000)
-
-
-def deductible_met(person: Person) -> None:
-    """This year's outpatient deductible is used up, so the fund pays its share of a bill."""
-    BenefitUsage.objects.create(
-        person=person,
-        year=timezone.localdate().year,
-        scheme="outpatient",
-        deductible_fen=40_000,
-        reference=f"earlier-{person.pk}",
-        service_date=timezone.localdate(),
-    )
 
 
 def bind(initiator: Person, bound: Person, relation: str = "spouse") -> None:
