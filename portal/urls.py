@@ -56,6 +56,7 @@ api_v1 = [
     path("family/bindings/<int:binding_id>", family_views.BindingView.as_view(), name="family-binding"),
     path("family/bindings/<int:binding_id>/consent", family_views.BindingConsentView.as_view(), name="family-consent"),
     path("family/bindings/<int:binding_id>/proof", family_views.BindingProofView.as_view(), name="family-proof"),
+    path("family/bindings/<int:binding_id>/consent-code", family_views.BindingCodeView.as_view(), name="family-code"),
     path("scanner/settlements/preview", settlement_views.PreviewView.as_view(), name="settlement-preview"),
     path("scanner/settlements", settlement_views.SettleView.as_view(), name="settlement-create"),
     path("scanner/settlements/<str:number>", settlement_views.TerminalSettlementView.as_view(), name="settlement"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
@@ -19,6 +20,8 @@ from portal.people.selectors import person_by_id_number
 from portal.signin.models import OtpChallenge
 from portal.signin.services import otp_request, otp_verify
 from portal.transitions import transition
+
+logger = logging.getLogger(__name__)
 
 NO_POLICY = define("family_no_policy", 409, "本统筹区未开通家庭共济", "Family sharing is not available in this region")
 INITIATOR_NOT_ALLOWED = define(
@@ -58,6 +61,12 @@ CONSENT_EXPIRED = define(
     "The relative did not consent in time; start again",
 )
 BINDING_NOT_FOUND = define("binding_not_found", 404, "未找到该绑定", "No such binding")
+NO_PHONE_FOR_CODE = define(
+    "binding_no_phone",
+    409,
+    "亲属未登记手机号，请亲属登录后在应用内确认",
+    "Your relative has no phone registered; they can agree after signing in",
+)
 BINDING_TRANSITION = define(
     "binding_transition_refused", 409, "绑定状态不能从 {old} 变为 {new}", "The binding cannot go from {old} to {new}"
 )
@@ -142,8 +151,29 @@ def binding_request(
         )
     if guardian:
         return _after_consent(binding, method="guardian", by="initiator")
-    if bound.phone:
-        otp_request(phone=bound.phone, purpose=OtpChallenge.Purpose.FAMILY_BINDING)
+    _send_consent_code(binding)
+    return binding
+
+
+def _send_consent_code(binding: FamilyBinding) -> bool:
+    """Text the relative a consent code. The request stands even if the text cannot go now (sent a moment
+    ago, provider down): the relative can still agree in the app, and the initiator can ask again."""
+    if not binding.bound.phone:
+        return False
+    try:
+        otp_request(phone=binding.bound.phone, purpose=OtpChallenge.Purpose.FAMILY_BINDING)
+    except DomainError as error:
+        logger.warning("family binding %s: consent code not sent (%s)", binding.pk, error.code)
+        return False
+    return True
+
+
+def binding_resend_code(*, binding_id: int, initiator: Person) -> FamilyBinding:
+    """Send the relative a new consent code (the first one expired, or could not be sent)."""
+    binding = _awaiting(binding_id, initiator=initiator)
+    if not binding.bound.phone:
+        raise DomainError(NO_PHONE_FOR_CODE)
+    otp_request(phone=binding.bound.phone, purpose=OtpChallenge.Purpose.FAMILY_BINDING)
     return binding
 
 

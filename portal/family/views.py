@@ -109,6 +109,18 @@ class BindingConsentView(APIView):
         return Response(_binding(binding, me))
 
 
+class BindingCodeView(APIView):
+    """The initiator asks for a new consent code for the relative (the first expired or was not sent)."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(request=None, responses={202: None}, tags=["family sharing"])
+    def post(self, request: Request, binding_id: int) -> Response:
+        me = _me(request)
+        binding = services.binding_resend_code(binding_id=binding_id, initiator=me)
+        return Response(_binding(binding, me), status=202)
+
+
 class BindingView(APIView):
     permission_classes = [IsResident]
 

@@ -72,6 +72,30 @@ def test_the_initiator_can_type_in_the_sms_code_the_relative_received(resident_a
     assert response.json()["status"] == "active"
 
 
+def test_a_request_stands_when_the_consent_text_cannot_go_and_the_code_can_be_sent_again(
+    resident_api, sms_outbox, settings
+) -> None:
+    me, mother = initiator(), adult()
+    from portal.signin.models import OtpChallenge
+    from portal.signin.services import otp_request
+
+    otp_request(phone=mother.phone, purpose=OtpChallenge.Purpose.FAMILY_BINDING)  # a code a moment ago
+    sent_before = len(sms_outbox)
+    response = bind(resident_api(me), mother, relation="parent")
+    assert response.status_code == 201 and response.json()["status"] == "awaiting_consent"  # not lost
+    assert len(sms_outbox) == sent_before  # too soon for another text
+    binding_id = response.json()["id"]
+    too_soon = resident_api(me).post(f"/api/v1/family/bindings/{binding_id}/consent-code")
+    assert too_soon.status_code == 429 and too_soon.json()["code"] == "otp_too_soon"
+    settings.OTP_RESEND_SECONDS = 0
+    again = resident_api(me).post(f"/api/v1/family/bindings/{binding_id}/consent-code")
+    assert again.status_code == 202 and len(sms_outbox) == sent_before + 1
+    code = sms_outbox[-1]["code"]
+    assert resident_api(mother).post(f"/api/v1/family/bindings/{binding_id}/consent-code").status_code == 404
+    consent = resident_api(me).post(f"/api/v1/family/bindings/{binding_id}/consent", {"sms_code": code})
+    assert consent.json()["status"] == "active"
+
+
 def test_a_parent_binding_a_minor_child_consents_as_guardian(resident_api) -> None:
     me = initiator()
     child = factories.person(number=factories.id_number(birth=dt.date(2015, 6, 1)), phone="", insurance_type="resident")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("bind", views.bind, name="web-family-bind"),
     path("bindings/<int:binding_id>", views.binding_detail, name="web-family-binding"),
     path("bindings/<int:binding_id>/consent", views.binding_consent, name="web-family-consent"),
+    path("bindings/<int:binding_id>/resend", views.binding_resend, name="web-family-resend"),
     path("bindings/<int:binding_id>/unbind", views.binding_unbind, name="web-family-unbind"),
     path("holdings/add", holdings.holding_add, name="web-family-holding-add"),
     path("holdings/<int:holding_id>", holdings.holding_detail, name="web-family-holding"),

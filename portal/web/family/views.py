@@ -192,6 +192,23 @@ def binding_consent(request: HttpRequest, binding_id: int) -> HttpResponse:
 
 
 @resident_required
+@require_POST
+def binding_resend(request: HttpRequest, binding_id: int) -> HttpResponse:
+    """Send the relative a new consent code."""
+    me = _me(request)
+    try:
+        services.binding_resend_code(binding_id=binding_id, initiator=me)
+    except DomainError as error:
+        current = _my_binding(me, binding_id)
+        if current is not None:
+            return _binding_page(request, current, field_errors(error, {}, default="form"))
+        messages.error(request, error.message())
+        return HttpResponseRedirect(HOME)
+    messages.success(request, Bilingual("验证码已重新发送", "A new code was sent").localized())
+    return HttpResponseRedirect(f"/family/bindings/{binding_id}")
+
+
+@resident_required
 @require_http_methods(["GET", "POST"])
 def binding_unbind(request: HttpRequest, binding_id: int) -> HttpResponse:
     """Ask first (GET), then end the binding (POST): the same call as ``DELETE /api/v1/family/bindings/<id>``."""
