@@ -26,13 +26,14 @@ class Relation(models.TextChoices):
 class PrivateStorage(FileSystemStorage):
     """Files with no URL at all, under MEDIA_ROOT/private: read only through views that check permission.
 
-    The folder follows MEDIA_ROOT when it changes (tests point it at a temporary folder)."""
+    Without an explicit location the folder follows MEDIA_ROOT when it changes (tests point it at a
+    temporary folder)."""
 
     @cached_property
     def base_location(self) -> str:
         from django.conf import settings
 
-        return os.path.join(settings.MEDIA_ROOT, "private")
+        return self._value_or_setting(self._location, os.path.join(settings.MEDIA_ROOT, "private"))  # type: ignore[attr-defined]
 
     def url(self, name: str | None) -> str:
         raise ValueError("private files are not served by URL")
