@@ -7,6 +7,7 @@ Screenshots of each page at 360x780 go to artifacts/screenshots/ (not committed)
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import zxingcpp
@@ -16,6 +17,7 @@ from portal.qa.services import ensure_qa_setup, load_demo_content
 from portal.signin.sms import LocmemSmsBackend
 from tests import factories
 from tests.portal.browser import BROWSER_TESTS, shot, sign_in
+from vouchers import verify
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue
 
@@ -56,6 +58,9 @@ def test_the_code_shows_refreshes_and_decodes_from_a_screenshot(page: Any) -> No
     )
     first = decode_code(page)
     assert first.startswith("YB1:")
+    # A real, signed code: the offline verifier accepts it with the published keys.
+    jwks = page.request.get("/.well-known/jwks.json").json()
+    assert verify.check(first, jwks=jwks, revocations=None, now=time.time())["valid"] is True
     assert "秒后自动刷新" in page.get_by_test_id("countdown").inner_text()
     shot(page, "voucher")
     # Thirty seconds later the page has fetched a new code by itself.
