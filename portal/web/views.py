@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
+from rest_framework.settings import api_settings
 
-from portal.errors import Bilingual, DomainError
+from portal.errors import RATE_LIMITED, Bilingual, DomainError
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import fen_to_yuan
 from portal.people.models import Person
@@ -27,6 +30,22 @@ from vouchers.services import IDENTITY_MISMATCH, NO_PHONE, voucher_activate
 YEAR = 365 * 24 * 3600
 
 
+def _limit_by_address(request: HttpRequest, scope: str) -> None:
+    """The API's per-address limits on sign-in codes (THROTTLE_OTP_REQUEST / _VERIFY) hold here too."""
+    number, unit = str(api_settings.DEFAULT_THROTTLE_RATES[scope]).split("/")  # "20/hour", as DRF reads it
+    count, period = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
+    window = int(time.time()) // period
+    key = f"web-throttle:{scope}:{request.META.get('REMOTE_ADDR', '')}:{window}"
+    cache.add(key, 0, period)
+    try:
+        used = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, period)
+        used = 1
+    if used > count:
+        raise DomainError(RATE_LIMITED, wait=period - int(time.time()) % period)
+
+
 def signin(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"next": safe_next(request), "phone": "", "errors": {}, "step": "phone"}
     if request.method == "POST":
@@ -35,9 +54,11 @@ def signin(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("step") == "code":
                 context["step"] = "code"
+                _limit_by_address(request, "otp_verify")
                 person = otp_verify(phone=phone, code=request.POST.get("code", "").strip())
                 login(request, person_user(person=person), backend="django.contrib.auth.backends.ModelBackend")
                 return HttpResponseRedirect(context["next"])
+            _limit_by_address(request, "otp_request")
             otp_request(phone=phone, client_ip=request.META.get("REMOTE_ADDR"))
             context["step"] = "code"
         except DomainError as error:

@@ -1,0 +1,52 @@
+"""The web pages without a browser: access, sign-in limits, preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_resident_pages_send_a_signed_out_visitor_to_sign_in_and_back() -> None:
+    for path in ["/", "/voucher", "/payments/", "/family/", "/offsite/"]:
+        response = Client().get(path)
+        assert response.status_code == 302 and response["Location"] == f"/signin?next={path}"
+
+
+def test_sign_in_codes_from_one_address_are_limited_like_the_api(settings: Any, sms_outbox: list) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"otp_request": "2/hour", "otp_verify": "60/hour"},
+    }
+    client = Client()
+    for phone in ("13900005001", "13900005002"):
+        factories.person(phone=phone)
+        assert 'name="code"' in client.post("/signin", {"phone": phone}).content.decode()
+    refused = client.post("/signin", {"phone": "13900005003"}).content.decode()
+    assert 'role="alert"' in refused and "操作过于频繁" in refused
+    assert len(sms_outbox) == 2
+
+
+def test_a_redirect_after_sign_in_stays_on_this_site(sms_outbox: list) -> None:
+    factories.person(phone="13900005004")
+    client = Client()
+    client.post("/signin", {"phone": "13900005004"})
+    response = client.post(
+        "/signin",
+        {"phone": "13900005004", "step": "code", "code": sms_outbox[-1]["code"], "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_preferences_are_remembered_in_cookies() -> None:
+    client = Client()
+    response = client.post("/preferences", {"elderly": "1", "language": "en", "next": "/qa/search/"})
+    assert response.status_code == 302 and response["Location"] == "/qa/search/"
+    assert response.cookies["elderly"].value == "1" and response.cookies["django_language"].value == "en"
+    page = client.get("/qa/search/").content.decode()
+    assert 'class="elderly"' in page and "Large text" not in page and "Standard view" in page
