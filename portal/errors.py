@@ -37,6 +37,13 @@ class Bilingual:
         return self.en if (translation.get_language() or "").startswith("en") else self.zh
 
 
+def localized_label(label: object) -> str:
+    """A label written "中文 / English" (our model choices) in the request's language."""
+    zh, _, en = str(label).partition(" / ")
+    en = en.strip() or zh.strip()
+    return Bilingual(zh.strip(), en[:1].upper() + en[1:]).localized()
+
+
 @dataclass(frozen=True)
 class ErrorSpec:
     code: str

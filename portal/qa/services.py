@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -26,6 +25,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
+from portal import ratelimit
 from portal.errors import DomainError, define
 from portal.institutions.models import Region
 from portal.qa.models import (
@@ -160,15 +160,9 @@ def feedback_submit(*, entry_id: int, helpful: bool, comment: str, client_key: s
         raise DomainError(QA_ENTRY_NOT_FOUND)
     client = _client_hash(client_key)
     now = timezone.now()
-    bucket = f"qa-feedback:{client}:{now:%Y%m%d%H}"
-    cache.add(bucket, 0, 3600)
-    try:
-        used = cache.incr(bucket)
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, 3600)
-        used = 1
+    used, left = ratelimit.hit(f"qa-feedback:{client}", period=3600)
     if used > settings.QA_FEEDBACK_PER_HOUR:
-        raise DomainError(QA_FEEDBACK_TOO_MANY, details={"retry_after_seconds": 3600 - now.minute * 60 - now.second})
+        raise DomainError(QA_FEEDBACK_TOO_MANY, details={"retry_after_seconds": left})
     return EntryFeedback.objects.update_or_create(
         entry=entry,
         client=client,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.errors import DomainError
+from portal.errors import Bilingual, DomainError
 from portal.people.selectors import person_for_user
 from portal.qa import selectors, services
 from portal.qa.models import EntryPage, TopicPage
@@ -25,14 +24,10 @@ from portal.qa.models import EntryPage, TopicPage
 REGION_PARAM = OpenApiParameter("region", str, description="6-digit region code; default: the resident's own")
 
 
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
 def _topic(topic: TopicPage | None) -> dict[str, Any] | None:
     if topic is None:
         return None
-    return {"code": topic.code, "name": topic.name_en if _english() else topic.title, "name_zh": topic.title}
+    return {"code": topic.code, "name": Bilingual(topic.title, topic.name_en).localized(), "name_zh": topic.title}
 
 
 def _entry_summary(entry: EntryPage) -> dict[str, Any]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from rest_framework.settings import api_settings
 
+from portal import ratelimit
 from portal.errors import RATE_LIMITED, Bilingual, DomainError
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import fen_to_yuan
@@ -34,16 +33,9 @@ def _limit_by_address(request: HttpRequest, scope: str) -> None:
     """The API's per-address limits on sign-in codes (THROTTLE_OTP_REQUEST / _VERIFY) hold here too."""
     number, unit = str(api_settings.DEFAULT_THROTTLE_RATES[scope]).split("/")  # "20/hour", as DRF reads it
     count, period = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
-    window = int(time.time()) // period
-    key = f"web-throttle:{scope}:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    cache.add(key, 0, period)
-    try:
-        used = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, period)
-        used = 1
+    used, left = ratelimit.hit(f"web-{scope}:{request.META.get('REMOTE_ADDR', '')}", period=period)
     if used > count:
-        raise DomainError(RATE_LIMITED, wait=period - int(time.time()) % period)
+        raise DomainError(RATE_LIMITED, wait=left)
 
 
 def signin(request: HttpRequest) -> HttpResponse:

@@ -322,7 +322,9 @@ def test_the_counter_settlement_history_and_receipts(page: Any) -> None:
     expect(page.get_by_test_id("reversed")).to_be_visible()
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
-    expect(page.get_by_test_id("settlement-status")).to_have_text("reversed")
+    expect(page.get_by_test_id("settlement-status")).to_have_text(
+        "Reversed"
+    )  # English labels start with a capital on every page
     expect(page.get_by_test_id("reversed")).to_contain_text("This settlement was reversed")
     page.get_by_role("button", name="中文").click()
     page.wait_for_load_state()

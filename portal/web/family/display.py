@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.errors import Bilingual
+from portal.errors import localized_label
 from portal.people.models import Person
 from vouchers.models import FamilyHolding
-
-
-def label(choice_label: object) -> str:
-    """A model choice's ``"中文 / English"`` label, in the request's language."""
-    zh, _, en = str(choice_label).partition(" / ")
-    return Bilingual(zh, en or zh).localized()
 
 
 def holding_row(holding: FamilyHolding, me: Person) -> dict[str, Any]:
@@ -22,7 +16,7 @@ def holding_row(holding: FamilyHolding, me: Person) -> dict[str, Any]:
         "holding": holding,
         "other": holding.relative if mine else holding.holder,
         "role": "holder" if mine else "relative",
-        "status": label(holding.get_status_display()),
-        "consent": label(holding.get_consent_display()) if holding.consent else "",
+        "status": localized_label(holding.get_status_display()),
+        "consent": localized_label(holding.get_consent_display()) if holding.consent else "",
         "pending": holding.status == FamilyHolding.Status.PENDING,
     }

@@ -13,13 +13,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.errors import Bilingual, DomainError
+from portal.errors import Bilingual, DomainError, localized_label
 from portal.family import selectors, services
 from portal.family.models import FamilyBinding, FamilyPolicy, Relation
 from portal.money import fen_to_yuan
 from portal.people.models import Person
 from portal.web.access import field_errors, resident_required
-from portal.web.family.display import holding_row, label
+from portal.web.family.display import holding_row
 from vouchers import family as holdings
 
 HOME = "/family/"
@@ -51,8 +51,8 @@ def binding_row(binding: FamilyBinding, me: Person, spent: dict[int, int] | None
         "binding": binding,
         "other": other,
         "role": "initiator" if mine else "bound",
-        "relation": label(binding.get_relation_display()),
-        "status": label(binding.get_status_display()),
+        "relation": localized_label(binding.get_relation_display()),
+        "status": localized_label(binding.get_status_display()),
         "live": binding.status in FamilyBinding.LIVE,
         "spent": None if spent is None else fen_to_yuan(spent.get(other.pk, 0)),
     }
@@ -131,7 +131,7 @@ def bind(request: HttpRequest) -> HttpResponse:
             errors = field_errors(error, BIND_FIELDS, default="form")
         else:
             return _after_bind(request, binding)
-    relations = [(code, label(Relation(code).label)) for code in Relation.values if code in allowed]
+    relations = [(code, localized_label(Relation(code).label)) for code in Relation.values if code in allowed]
     return render(request, "web/family/bind.html", {"form": form, "errors": errors, "relations": relations})
 
 

@@ -5,7 +5,6 @@ Thin views over ``portal.offsite.services``, mirroring the resident API in ``por
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone, translation
 
-from portal.errors import Bilingual, DomainError
+from portal.errors import Bilingual, DomainError, localized_label
 from portal.family.proofs import PROOF_INVALID, PROOF_MISSING
 from portal.institutions.models import Region
 from portal.offsite import services
@@ -56,15 +55,6 @@ BY = {
     "staff": Bilingual("医保经办机构", "Insurance bureau"),
     "system": Bilingual("系统", "System"),
 }
-
-
-def local(label: str) -> str:
-    """A choice label written "中文 / English" in the request's language."""
-    parts = re.split(r"\s*/\s*", str(label), maxsplit=1)
-    zh = parts[0].strip()
-    en = parts[1].strip() if len(parts) > 1 else zh
-    en = en[:1].upper() + en[1:]
-    return Bilingual(zh, en).localized()
 
 
 STATUSES: dict[str, str] = dict(OffsiteFiling.Status.choices)
@@ -133,7 +123,7 @@ def _category_facts(category: FilingCategory) -> list[str]:
     """A category's rules in words, for the resident to choose."""
     separator = ", " if _english() else "、"
     names = dict(Person.InsuranceType.choices)
-    types = separator.join(local(names.get(t, t)) for t in category.eligible_insurance_types)
+    types = separator.join(localized_label(names.get(t, t)) for t in category.eligible_insurance_types)
     facts = [Bilingual(f"可办理：{types}", f"Who may file: {types}").localized()]
     if category.validity_days is None:
         facts.append(Bilingual("长期有效，直至取消（无需结束日期）", "Valid until cancelled (no end date)").localized())
@@ -189,19 +179,19 @@ def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str
         "id": filing.pk,
         "person": filing.person,
         "mine": filing.person_id == me.pk,
-        "category": local(filing.category.get_code_display()),
+        "category": localized_label(filing.category.get_code_display()),
         "status": filing.status,
-        "status_label": local(filing.get_status_display()),
+        "status_label": localized_label(filing.get_status_display()),
         "destination": filing.destination_code,
         "place": places.get(filing.destination_code, ""),
         "start_date": filing.start_date,
         "end_date": filing.end_date,
         "admission_date": filing.admission_date,
         "contact_address": filing.contact_address,
-        "basis": local(filing.get_basis_display()),
+        "basis": localized_label(filing.get_basis_display()),
         "commitment_version": filing.commitment.version if filing.commitment else "",
         "commitment_accepted_at": filing.commitment_accepted_at,
-        "verification": local(filing.get_verification_display()) if commitment else "",
+        "verification": localized_label(filing.get_verification_display()) if commitment else "",
         "ended_on": filing.ended_on,
         "consequence": filing.consequence,
         "live": filing.status in OffsiteFiling.LIVE,
@@ -210,8 +200,10 @@ def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str
         "history": [
             {
                 "at": event.at,
-                "from": local(STATUSES.get(event.from_status, event.from_status)) if event.from_status else "",
-                "to": local(STATUSES.get(event.to_status, event.to_status)),
+                "from": localized_label(STATUSES.get(event.from_status, event.from_status))
+                if event.from_status
+                else "",
+                "to": localized_label(STATUSES.get(event.to_status, event.to_status)),
                 "by": BY[event.by].localized() if event.by in BY else event.by,
                 "note": _note(event.note),
             }
@@ -304,7 +296,7 @@ def filing_new(request: HttpRequest) -> HttpResponse:
     categories = [
         {
             "code": c.code,
-            "label": local(c.get_code_display()),
+            "label": localized_label(c.get_code_display()),
             "facts": _category_facts(c),
             "documents": not c.commitment_allowed,
         }

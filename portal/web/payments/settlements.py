@@ -13,11 +13,11 @@ from django.shortcuts import render
 
 from payments.settlement.models import Settlement
 from payments.settlement.services import SETTLEMENT_NOT_FOUND
-from portal.errors import Bilingual
+from portal.errors import Bilingual, localized_label
 from portal.money import fen_to_yuan
 from portal.people.models import Person
 from portal.web.access import resident_required
-from portal.web.payments.shaping import Owner, Parts, label, not_found, settlement_row, visible_people
+from portal.web.payments.shaping import Owner, Parts, not_found, settlement_row, visible_people
 
 
 def _me(request: HttpRequest) -> Person:
@@ -109,6 +109,6 @@ def settlement_detail(request: HttpRequest, number: str) -> HttpResponse:
             "parts": parts,
             "refunds": refunds,
             "flags": flags,
-            "review_label": label(settlement.get_review_display()),
+            "review_label": localized_label(settlement.get_review_display()),
         },
     )

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from payments.online.models import OnlineOrder
 from payments.online.orders import Split
 from payments.settlement.models import Settlement
-from portal.errors import Bilingual, DomainError
+from portal.errors import DomainError, localized_label
 from portal.ledger.models import LedgerEntry
 from portal.money import fen_to_yuan
 from portal.people.models import Person
@@ -30,12 +30,6 @@ def visible_people(me: Person) -> list[int]:
     """Me, and the relatives whose e-voucher I hold (the same people the resident API lets me see)."""
     held = holdings_of_holder(holder=me).filter(status=FamilyHolding.Status.ACTIVE)
     return [me.pk, *[h.relative_id for h in held]]
-
-
-def label(choice_label: str) -> str:
-    """Our status labels are "中文 / English"; the half for the request's language."""
-    zh, _, en = str(choice_label).partition(" / ")
-    return Bilingual(zh, en or zh).localized()
 
 
 TONES = {
@@ -143,7 +137,7 @@ def order_row(order: OnlineOrder, me: Person) -> dict[str, Any]:
         "institution": order.institution.name,
         "patient": "" if order.person_id == me.pk else order.person.name,
         "status": order.status,
-        "status_label": label(order.get_status_display()),
+        "status_label": localized_label(order.get_status_display()),
         "tone": tone(order.status),
         "total": fen_to_yuan(order.total_fen),
         "created_at": order.created_at,
@@ -157,7 +151,7 @@ def settlement_row(settlement: Settlement, me: Person) -> dict[str, Any]:
         "institution": settlement.institution.name,
         "patient": "" if settlement.person_id == me.pk else settlement.person.name,
         "status": settlement.status,
-        "status_label": label(settlement.get_status_display()),
+        "status_label": localized_label(settlement.get_status_display()),
         "tone": tone(settlement.status),
         "total": fen_to_yuan(settlement.total_fen),
         "cash": fen_to_yuan(settlement.cash_fen),

@@ -17,12 +17,11 @@ from django.utils import timezone
 from payments.online import orders
 from payments.online.models import OnlineOrder
 from payments.settlement.models import Settlement
-from portal.errors import Bilingual, DomainError
+from portal.errors import Bilingual, DomainError, localized_label
 from portal.money import fen_to_yuan
 from portal.people.models import Person
 from portal.web.access import resident_required
 from portal.web.payments.shaping import (
-    label,
     not_found,
     order_parts,
     order_row,
@@ -85,7 +84,7 @@ def _order_page(
             {
                 "number": r.number,
                 "status": r.status,
-                "status_label": label(r.get_status_display()),
+                "status_label": localized_label(r.get_status_display()),
                 "tone": tone(r.status),
                 "total": fen_to_yuan(r.total_fen),
                 "fund": fen_to_yuan(r.fund_fen) if r.fund_fen else "",
