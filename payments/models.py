@@ -8,6 +8,7 @@ from payments.online.models import (
     OnlineOrder,
     OnlineOrderItem,
     OnlineRefund,
+    OnlineRefundEvent,
     OrderEvent,
     PayAuthorization,
     ReconciliationDifference,
@@ -20,6 +21,7 @@ from payments.settlement.models import (
     SettlementFlag,
     SettlementItem,
     SettlementRefund,
+    SettlementReviewEvent,
     TraceCode,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "OnlineOrder",
     "OnlineOrderItem",
     "OnlineRefund",
+    "OnlineRefundEvent",
     "OrderEvent",
     "PayAuthorization",
     "PolicyRuleSet",
@@ -42,5 +45,6 @@ __all__ = [
     "SettlementFlag",
     "SettlementItem",
     "SettlementRefund",
+    "SettlementReviewEvent",
     "TraceCode",
 ]

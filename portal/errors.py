@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import translation
 from rest_framework import exceptions as drf
@@ -146,8 +147,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     wrapped = getattr(exc, "domain_error", None)  # domain errors raised inside DRF's authentication
     if isinstance(wrapped, DomainError):
         exc = wrapped
+    if isinstance(exc, DatabaseError):
+        from portal.concurrency import BUSY, is_retryable
+
+        if is_retryable(exc):  # a lost race that no service retried: nothing was written, say so
+            logger.warning("database refused a race: %s", type(exc.__cause__ or exc).__name__)
+            exc = DomainError(BUSY, details={"retry_after_seconds": 1})
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, details=exc.details, message=exc.message()), status=exc.status)
+        answer = Response(error_body(exc.code, details=exc.details, message=exc.message()), status=exc.status)
+        if exc.status == 503:
+            answer["Retry-After"] = str(exc.details.get("retry_after_seconds", 1))
+        return answer
     from rest_framework.views import exception_handler as drf_exception_handler  # DRF imports this module
 
     if isinstance(exc, Http404):

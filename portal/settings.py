@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.offsite.tasks.expire_filings",
         "schedule": crontab(hour=0, minute=15),
     },
+    "check-invariants": {
+        "task": "portal.ops.tasks.check_invariants",
+        "schedule": crontab(hour=3, minute=30),  # nightly, after reconciliation's fixes and before the day
+    },
     "rotate-voucher-signing-key": {
         "task": "vouchers.tasks.rotate_signing_key",
         "schedule": crontab(minute=7),  # hourly check; rotates once the key is a day old

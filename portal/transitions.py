@@ -40,14 +40,16 @@ def transition(
     transitions: Mapping[Any, Collection[str]],
     refused: Callable[[str], DomainError],
     history: Callable[[str, str], object],
+    field: Any = "status",
     **fields: Any,
 ) -> M:
-    """Move ``obj.status`` to ``new`` (plus ``fields``) if allowed and unchanged since read; record it."""
-    old = str(obj.status)  # type: ignore[attr-defined]
+    """Move ``obj.<field>`` (``status`` unless told) to ``new`` (plus ``fields``) if allowed and unchanged
+    since read; record it."""
+    old = str(getattr(obj, field))
     if new not in transitions.get(old, ()):
         raise refused(old)
     with transaction.atomic():
-        if not type(obj)._default_manager.filter(pk=obj.pk, status=old).update(status=new, **fields):
+        if not type(obj)._default_manager.filter(pk=obj.pk, **{field: old}).update(**{field: new}, **fields):
             raise refused(old)  # somebody else moved it first
         history(old, new)
     obj.refresh_from_db()

@@ -12,6 +12,7 @@ from payments.settlement import views as settlement_views
 from portal.family import views as family_views
 from portal.institutions import views as institution_views
 from portal.offsite import views as offsite_views
+from portal.ops import views as ops_views
 from portal.people import views as people_views
 from portal.qa import pages as qa_pages
 from portal.qa import views as qa_views
@@ -81,6 +82,7 @@ api_v1 = [
     path("offsite/filings/<int:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),
     path("offsite/filings/<int:filing_id>/cancel", offsite_views.FilingCancelView.as_view(), name="offsite-cancel"),
     path("staff/offsite/figures", offsite_views.FiguresView.as_view(), name="staff-offsite-figures"),
+    path("staff/invariants", ops_views.InvariantsView.as_view(), name="staff-invariants"),
     path("qa/topics", qa_views.TopicsView.as_view(), name="qa-topics"),
     path("qa/entries", qa_views.EntriesView.as_view(), name="qa-entries"),
     path("qa/entries/<int:entry_id>", qa_views.EntryView.as_view(), name="qa-entry"),

@@ -12,7 +12,8 @@ from portal.people.models import Person
 from portal.people.selectors import person_by_id_number
 from portal.signin.models import OtpChallenge
 from portal.signin.services import otp_request, otp_verify
-from vouchers.models import FamilyHolding, Voucher
+from portal.transitions import transition
+from vouchers.models import FamilyHolding, FamilyHoldingEvent, Voucher
 from vouchers.services import live_voucher, voucher_issue
 
 MAX_RELATIVES = 5
@@ -77,17 +78,34 @@ def holding_request(*, holder: Person, name: str, id_number: str) -> FamilyHoldi
     return holding
 
 
+def _move(holding: FamilyHolding, new: str, *, note: str, **fields: object) -> FamilyHolding:
+    """Compare-and-set along a declared transition, with a history row."""
+    return transition(
+        holding,
+        new,
+        transitions=FamilyHolding.TRANSITIONS,
+        refused=lambda old: DomainError(HOLDING_NOT_FOUND),
+        history=lambda old, to: FamilyHoldingEvent.objects.create(
+            holding=holding, from_status=old, to_status=to, note=note[:200]
+        ),
+        **fields,
+    )
+
+
 def _activate(holding: FamilyHolding, consent: str) -> FamilyHolding:
     with transaction.atomic():
-        updated = FamilyHolding.objects.filter(pk=holding.pk, status=FamilyHolding.Status.PENDING).update(
-            status=FamilyHolding.Status.ACTIVE, consent=consent, consented_at=timezone.now()
-        )
-        if not updated:
+        if holding.status != FamilyHolding.Status.PENDING:
             raise DomainError(HOLDING_NOT_FOUND)
+        _move(
+            holding,
+            FamilyHolding.Status.ACTIVE,
+            note=f"consent: {consent}",
+            consent=consent,
+            consented_at=timezone.now(),
+        )
         relative = holding.relative
         if live_voucher(person=relative) is None:
             voucher_issue(person=relative, channel=Voucher.Channel.FAMILY)
-    holding.refresh_from_db()
     return holding
 
 
@@ -127,8 +145,6 @@ def holding_remove(*, holding_id: int, by: Person) -> FamilyHolding:
     if holding is None:
         raise DomainError(HOLDING_NOT_FOUND)
     side = "holder" if holding.holder_id == by.pk else "relative"
-    FamilyHolding.objects.filter(pk=holding.pk).exclude(status=FamilyHolding.Status.REMOVED).update(
-        status=FamilyHolding.Status.REMOVED, removed_at=timezone.now(), removed_by=side
+    return _move(
+        holding, FamilyHolding.Status.REMOVED, note=f"removed by the {side}", removed_at=timezone.now(), removed_by=side
     )
-    holding.refresh_from_db()
-    return holding

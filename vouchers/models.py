@@ -94,6 +94,12 @@ class FamilyHolding(models.Model):
         ACTIVE = "active", "有效 / active"
         REMOVED = "removed", "已解除 / removed"
 
+    TRANSITIONS = {
+        Status.PENDING: {Status.ACTIVE, Status.REMOVED},
+        Status.ACTIVE: {Status.REMOVED},
+        Status.REMOVED: set(),
+    }
+
     class Consent(models.TextChoices):
         SMS = "sms", "短信验证码 / SMS code"
         APP = "app", "本人在应用内确认 / confirmed in the app"
@@ -122,6 +128,15 @@ class FamilyHolding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_id} holds {self.relative_id} ({self.status})"
+
+
+class FamilyHoldingEvent(StatusHistory):
+    """History: every status move of a family holding (who consented, who removed it)."""
+
+    holding = models.ForeignKey(FamilyHolding, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class ScanSession(models.Model):

@@ -137,12 +137,18 @@ class BenefitUsage(AppendOnlyModel):
         DUAL_CHANNEL = "dual_channel", "双通道谈判药 / dual-channel drugs"
         ASSISTANCE = "assistance", "医疗救助 / medical assistance"
 
+    # Schemes whose share the pooled fund pays (the others: medical assistance).
+    FUND_SCHEMES = (Scheme.OUTPATIENT, Scheme.DUAL_CHANNEL)
+
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="benefit_usages")
     year = models.PositiveSmallIntegerField()
     scheme = models.CharField(max_length=20, choices=Scheme.choices)
     deductible_fen = models.BigIntegerField(default=0)
     paid_fen = models.BigIntegerField(default=0, help_text="Fund (or assistance) paid.")
-    reference = models.CharField(max_length=100, help_text="The settlement this belongs to.")
+    origin = models.CharField(
+        max_length=100, db_index=True, help_text="The settlement or online order whose usage this is (or gives back)."
+    )
+    reference = models.CharField(max_length=100, help_text="This write: the origin, an item of it, or a refund.")
     is_reversal = models.BooleanField(default=False)
     service_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)

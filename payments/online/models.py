@@ -158,6 +158,12 @@ class OnlineRefund(models.Model):
         SUCCEEDED = "succeeded", "已退款 / refunded"
         FAILED = "failed", "失败 / failed"
 
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.PROCESSING: {Status.SUCCEEDED, Status.FAILED},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+    }
+
     number = models.CharField(max_length=24, unique=True, default=new_refund_number)
     order = models.ForeignKey(OnlineOrder, on_delete=models.PROTECT, related_name="refunds")
     idempotency_key = models.CharField(max_length=100)
@@ -188,6 +194,15 @@ class OnlineRefund(models.Model):
     @property
     def total_fen(self) -> int:
         return self.fund_fen + self.assistance_fen + self.personal_fen + self.cash_fen
+
+
+class OnlineRefundEvent(StatusHistory):
+    """History: every status move of a refund."""
+
+    refund = models.ForeignKey(OnlineRefund, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class ChannelNotification(models.Model):

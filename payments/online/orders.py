@@ -5,8 +5,9 @@ starts: benefit usage is recorded and the personal-account money moves to the re
 They are committed (fund and held money to the hospital) only when the cash is confirmed; closing
 releases them. An insurance-only order settles at once.
 
-Rules: lock the order row, then the person, then accounts; never call the channel while holding a lock
-(channel calls happen before the locking transaction or after it commits).
+Rules: the lock order of portal.concurrency (the order row, then the person, then accounts in id order);
+never call the channel while holding a lock (channel calls happen before the locking transaction or
+after it commits). Services that lock are retried on a deadlock, then refused with ``busy_retry``.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from payments.benefits.engine import Item
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
 from payments.channels.base import CashChannel, ChannelError
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
+from portal.concurrency import lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import family_deduct, family_refund, payment_sources
 from portal.institutions.models import Institution, Terminal
@@ -237,6 +238,7 @@ def order_split(*, order: OnlineOrder) -> Split:
     )
 
 
+@retry_on_conflict
 def order_cancel(*, terminal: Terminal, number: str) -> OnlineOrder:
     """The hospital cancels an upload (6401) before the patient pays."""
     with transaction.atomic():
@@ -283,6 +285,7 @@ def order_authorize(*, order: OnlineOrder, payer: Person) -> tuple[str, PayAutho
     return raw, auth, split
 
 
+@retry_on_conflict
 def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: str = "127.0.0.1") -> OnlineOrder:
     """Use the authorisation: hold the insurance legs and start the cash payment, or settle at once."""
     digest = hashlib.sha256(pay_auth_no.encode()).hexdigest()
@@ -298,7 +301,7 @@ def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: 
             raise DomainError(ORDER_STATE, status=order.status)
         if timezone.now() > order.expires_at:
             raise DomainError(ORDER_EXPIRED)
-        Person.objects.select_for_update().filter(pk=order.person_id).first()
+        lock_person(order.person_id)
         split = order_split(order=order)
         if split.as_dict() != auth.split:
             raise DomainError(SPLIT_CHANGED, details={"now": split.as_dict()})
@@ -356,14 +359,14 @@ def _held_account(order: OnlineOrder) -> LedgerAccount:
 
 def _hold_insurance(order: OnlineOrder, split: Split) -> None:
     items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
-    if split.fund_fen or split.assistance_fen:
-        benefit_commit(
-            person=order.person,
-            institution=order.institution,
-            service_date=order.service_date,
-            items=items,
-            reference=order.number,
-        )
+    # Always: a bill below the deductible pays nothing from the fund but still counts toward it.
+    benefit_commit(
+        person=order.person,
+        institution=order.institution,
+        service_date=order.service_date,
+        items=items,
+        reference=order.number,
+    )
     if split.personal_fen:
         hold = family_deduct(
             payer=order.person,
@@ -406,6 +409,7 @@ def _release_insurance(order: OnlineOrder) -> None:
     benefit_release(reference=order.number)
 
 
+@retry_on_conflict
 def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, source: str) -> str:
     """The channel says the cash is paid (notify, query or reconciliation). Idempotent.
 
@@ -441,7 +445,7 @@ def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, s
             return "late_payment_refunded"
         if order.status != OnlineOrder.Status.AWAITING_CASH:
             return "already"
-        Person.objects.select_for_update().filter(pk=order.person_id).first()
+        lock_person(order.person_id)
         now = timezone.now()
         move(
             order,
@@ -456,6 +460,7 @@ def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, s
     return "settled"
 
 
+@retry_on_conflict
 def order_close(*, number: str, reason: str) -> str:
     """Close an order that is not paid: query the channel first, close there, then release the legs.
 
@@ -503,7 +508,7 @@ def order_close(*, number: str, reason: str) -> str:
         ):
             return "not_closable"
         if order.status == OnlineOrder.Status.AWAITING_CASH:
-            Person.objects.select_for_update().filter(pk=order.person_id).first()
+            lock_person(order.person_id)
             _release_insurance(order)
         move(order, OnlineOrder.Status.CLOSED, note=reason, closed_at=timezone.now())
         hospital_event(order, HospitalEvent.Kind.CLOSED, reason=reason)
@@ -551,9 +556,14 @@ def order_query_late(*, number: str) -> str:
 
 
 def order_body(order: OnlineOrder) -> dict[str, Any]:
-    refunded = order.refunds.filter(status="succeeded").aggregate(
-        fund=Sum("fund_fen"), assistance=Sum("assistance_fen"), personal=Sum("personal_fen"), cash=Sum("cash_fen")
-    )
+    """The order as the API shows it. Lists prefetch ``items`` and ``refunds`` (no query per order)."""
+    done = [r for r in order.refunds.all() if r.status == "succeeded"]
+    refunded = {
+        "fund": sum(r.fund_fen for r in done),
+        "assistance": sum(r.assistance_fen for r in done),
+        "personal": sum(r.personal_fen for r in done),
+        "cash": sum(r.cash_fen for r in done),
+    }
     return {
         "order": order.number,
         "status": order.status,
@@ -575,7 +585,7 @@ def order_body(order: OnlineOrder) -> dict[str, Any]:
             "personal_account": money(order.personal_fen),
             "cash": money(order.cash_fen),
         },
-        "refunded": {k: money(v or 0) for k, v in refunded.items()},
+        "refunded": {k: money(v) for k, v in refunded.items()},
         "h5_url": order.h5_url or None,
         "expires_at": order.expires_at,
         "settled_at": order.settled_at,

@@ -12,14 +12,16 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from payments.benefits.models import BenefitUsage
+from payments.benefits.services import benefit_return_share
 from payments.channels.base import ChannelError
-from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OrderEvent
+from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OnlineRefundEvent, OrderEvent
 from payments.online.orders import _channel, _locked, hospital_event, move
+from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import REFUND_TOO_LARGE, family_refund
-from portal.ledger.models import LedgerAccount, LedgerTransaction
+from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from portal.ledger.services import IDEMPOTENCY_CONFLICT, Leg, institution_account, ledger_post, region_account
+from portal.transitions import transition
 
 PARTS = ("fund", "assistance", "personal", "cash")
 
@@ -46,6 +48,7 @@ def refundable(order: OnlineOrder) -> dict[str, int]:
     return {part: paid[part] - (taken[part] or 0) for part in PARTS}
 
 
+@retry_on_conflict
 def refund_request(
     *, institution_id: int, number: str, idempotency_key: str, parts: dict[str, int] | None, reason: str = ""
 ) -> OnlineRefund:
@@ -68,6 +71,11 @@ def refund_request(
             raise DomainError(REFUND_EMPTY)
         if any(wanted[p] < 0 or wanted[p] > left[p] for p in PARTS):
             raise DomainError(REFUND_TOO_LARGE, left=sum(left.values()), details={"left": left})
+        lock_person(order.person_id)
+        receivable = institution_account(institution=order.institution)
+        held_from = [] if order.hold_transaction_id is None else [order.hold_transaction_id]
+        drawn = LedgerEntry.objects.filter(transaction_id__in=held_from).values_list("account_id", flat=True)
+        lock_accounts([receivable.pk, *drawn])
         refund = OnlineRefund.objects.create(
             order=order,
             idempotency_key=idempotency_key,
@@ -78,6 +86,7 @@ def refund_request(
             personal_fen=wanted["personal"],
             cash_fen=wanted["cash"],
         )
+        OnlineRefundEvent.objects.create(refund=refund, to_status=refund.status, note=reason[:200])
         _return_insurance(order, refund)
         move(order, OnlineOrder.Status.REFUNDING, note=f"refund {refund.number}")
         if refund.cash_fen == 0:
@@ -95,7 +104,10 @@ def _start_cash_refund_later(refund_id: int) -> None:
 
 
 def _return_insurance(order: OnlineOrder, refund: OnlineRefund) -> None:
-    """Fund and assistance back to their sources, personal money back to each owner, usage restored."""
+    """Fund and assistance back to their sources, personal money back to each owner, usage given back
+    to the schemes that used it (with deductible progress as the resident's money comes back).
+
+    Call under the order's, the person's and the accounts' locks (refund_request)."""
     receivable = institution_account(institution=order.institution)
     region = order.person.region
     legs: list[Leg] = []
@@ -112,20 +124,17 @@ def _return_insurance(order: OnlineOrder, refund: OnlineRefund) -> None:
             memo=f"refund of {order.number}",
             beneficiary=order.person,
         )
-        for scheme, fen in (
-            (BenefitUsage.Scheme.OUTPATIENT, refund.fund_fen),
-            (BenefitUsage.Scheme.ASSISTANCE, refund.assistance_fen),
-        ):
-            if fen:
-                BenefitUsage.objects.create(
-                    person=order.person,
-                    year=order.service_date.year,
-                    scheme=scheme,
-                    paid_fen=-fen,
-                    reference=refund.number,
-                    is_reversal=True,
-                    service_date=order.service_date,
-                )
+    taken = refundable(order)  # this refund included: it is already saved
+    paid_by_resident = order.assistance_fen + order.personal_fen + order.cash_fen
+    left_to_resident = taken["assistance"] + taken["personal"] + taken["cash"]
+    benefit_return_share(
+        origin=order.number,
+        reference=refund.number,
+        fund_fen=refund.fund_fen,
+        assistance_fen=refund.assistance_fen,
+        resident_refunded_fen=paid_by_resident - left_to_resident,
+        resident_paid_fen=paid_by_resident,
+    )
     if refund.personal_fen and order.hold_transaction_id is not None:
         family_refund(
             payment_id=order.hold_transaction_id,
@@ -135,9 +144,27 @@ def _return_insurance(order: OnlineOrder, refund: OnlineRefund) -> None:
         )
 
 
-def _finish(order: OnlineOrder, refund: OnlineRefund, channel_refund_id: str = "") -> None:
-    OnlineRefund.objects.filter(pk=refund.pk, status=OnlineRefund.Status.PROCESSING).update(
-        status=OnlineRefund.Status.SUCCEEDED, completed_at=timezone.now(), channel_refund_id=channel_refund_id
+def _move_refund(refund: OnlineRefund, new: str, *, note: str, **fields: Any) -> OnlineRefund:
+    """Compare-and-set along a declared transition, with a history row."""
+    return transition(
+        refund,
+        new,
+        transitions=OnlineRefund.TRANSITIONS,
+        refused=lambda old: DomainError(REFUND_NOT_ALLOWED, status=old),
+        history=lambda old, to: OnlineRefundEvent.objects.create(
+            refund=refund, from_status=old, to_status=to, note=note[:200]
+        ),
+        **fields,
+    )
+
+
+def _finish(order: OnlineOrder, refund: OnlineRefund, channel_refund_id: str = "", source: str = "") -> None:
+    _move_refund(
+        refund,
+        OnlineRefund.Status.SUCCEEDED,
+        note=f"confirmed by {source}" if source else "nothing to refund in cash",
+        completed_at=timezone.now(),
+        channel_refund_id=channel_refund_id,
     )
     if order.status == OnlineOrder.Status.CLOSED:  # a late payment given back
         OrderEvent.objects.create(
@@ -159,6 +186,7 @@ def refund_late_payment(*, order: OnlineOrder, amount_fen: int) -> OnlineRefund:
         defaults={"request_hash": "late-payment", "reason": "payment after close", "cash_fen": amount_fen},
     )
     if created:
+        OnlineRefundEvent.objects.create(refund=refund, to_status=refund.status, note="payment after close")
         transaction.on_commit(lambda: _start_cash_refund_later(refund.pk))
     return refund
 
@@ -183,7 +211,10 @@ def cash_refund_start(*, refund_id: int) -> str:
             raise
         with transaction.atomic():
             locked = _locked(number=order.number)
-            OnlineRefund.objects.filter(pk=refund.pk).update(status=OnlineRefund.Status.FAILED)
+            refund.refresh_from_db()
+            if refund.status != OnlineRefund.Status.PROCESSING:
+                return refund.status
+            _move_refund(refund, OnlineRefund.Status.FAILED, note=f"channel refused: {error.detail}")
             if locked.status == OnlineOrder.Status.REFUNDING:
                 move(locked, OnlineOrder.Status.NEEDS_ATTENTION, attention=f"cash refund refused: {error.detail}")
         return "failed"
@@ -192,6 +223,7 @@ def cash_refund_start(*, refund_id: int) -> str:
     return "processing"
 
 
+@retry_on_conflict
 def cash_refund_confirmed(*, out_refund_no: str, refund_id: str, source: str) -> str:
     """The channel says the cash refund succeeded (notify, query or the refund call's answer). Idempotent."""
     refund = OnlineRefund.objects.filter(number=out_refund_no).first()
@@ -202,7 +234,7 @@ def cash_refund_confirmed(*, out_refund_no: str, refund_id: str, source: str) ->
         refund.refresh_from_db()
         if refund.status != OnlineRefund.Status.PROCESSING:
             return "already"
-        _finish(order, refund, channel_refund_id=refund_id)
+        _finish(order, refund, channel_refund_id=refund_id, source=source)
     return "refunded"
 
 

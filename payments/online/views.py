@@ -208,9 +208,11 @@ class MyOrdersView(APIView):
 
     @extend_schema(operation_id="my_online_orders", responses={200: None}, tags=["online payment"])
     def get(self, request: Request) -> Response:
-        rows = OnlineOrder.objects.filter(person_id__in=_patients(_payer(request))).select_related(
-            "institution", "person"
-        )[:50]
+        rows = (
+            OnlineOrder.objects.filter(person_id__in=_patients(_payer(request)))
+            .select_related("institution", "person")
+            .prefetch_related("items", "refunds")[:50]
+        )
         return Response({"results": [orders.order_body(order) for order in rows]})
 
 

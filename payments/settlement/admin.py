@@ -10,8 +10,11 @@ from payments.settlement.models import (
     SettlementEvent,
     SettlementFlag,
     SettlementItem,
+    SettlementReviewEvent,
     TraceCode,
 )
+from payments.settlement.services import settlement_review
+from portal.errors import DomainError
 from portal.ledger.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -43,6 +46,11 @@ class EventInline(ReadOnlyInline):
     fields = ["at", "from_status", "to_status", "note"]
 
 
+class ReviewEventInline(ReadOnlyInline):
+    model = SettlementReviewEvent
+    fields = ["at", "from_status", "to_status", "by", "note"]
+
+
 class FlagInline(ReadOnlyInline):
     model = SettlementFlag
     fields = ["rule", "line", "action", "message"]
@@ -69,15 +77,23 @@ class SettlementAdmin(ReadOnlyAdmin):
     date_hierarchy = "service_date"
     search_fields = ["number", "institution__code"]
     raw_id_fields = ["person", "scan_session", "terminal", "institution"]
-    inlines = [ItemInline, EventInline, FlagInline]
+    inlines = [ItemInline, EventInline, FlagInline, ReviewEventInline]
     actions = ["clear", "confirm_violation"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.has_perm("payments.change_settlement"))
 
     def _review(self, request: HttpRequest, queryset: QuerySet[Settlement], outcome: str) -> None:
-        done = queryset.filter(review=Settlement.Review.FLAGGED).update(review=outcome)
+        done, refused = 0, 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                settlement_review(settlement_id=pk, outcome=outcome, by=request.user)
+                done += 1
+            except DomainError:
+                refused += 1  # not flagged (any more): left as it is
         messages.success(request, f"{done} settlement(s): {outcome}")
+        if refused:
+            messages.warning(request, f"{refused} settlement(s) were not waiting for review and were left as they are")
 
     @admin.action(description="审核通过 / clear the flag")
     def clear(self, request: HttpRequest, queryset: QuerySet[Settlement]) -> None:

@@ -35,6 +35,13 @@ class Settlement(models.Model):
         Status.REVERSED: set(),
     }
 
+    REVIEW_TRANSITIONS = {
+        Review.NONE: set(),
+        Review.FLAGGED: {Review.CLEARED, Review.VIOLATION},
+        Review.CLEARED: set(),
+        Review.VIOLATION: set(),
+    }
+
     number = models.CharField(max_length=24, unique=True, default=new_settlement_number)
     institution = models.ForeignKey("institutions.Institution", on_delete=models.PROTECT, related_name="settlements")
     terminal = models.ForeignKey("institutions.Terminal", on_delete=models.PROTECT, related_name="settlements")
@@ -89,6 +96,16 @@ class SettlementEvent(StatusHistory):
     """History: every status move of a settlement (settled, reversed, refunded)."""
 
     settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(StatusHistory.Meta):
+        pass
+
+
+class SettlementReviewEvent(StatusHistory):
+    """History of the manual review: who cleared a flagged settlement or confirmed a violation."""
+
+    settlement = models.ForeignKey(Settlement, on_delete=models.PROTECT, related_name="review_events")
+    by = models.ForeignKey("people.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta(StatusHistory.Meta):
         pass

@@ -5,7 +5,9 @@ institution's receivable; the resident's share comes from personal accounts (own
 initiators in binding order, see portal.family.deduction) as far as they hold, and the rest is cash
 paid at the counter. Everything of one settlement commits together or not at all.
 
-Lock order: the person row first (benefit usage), then personal and institution accounts in id order.
+Lock order (portal.concurrency): the settlement row (reversal, refunds), the person (benefit usage),
+the personal and institution accounts in id order, then traceability codes sorted. Each service takes
+them all up front and is retried on a deadlock, then refused with ``busy_retry``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.utils import timezone
 
 from payments.benefits.engine import Breakdown, Item
 from payments.benefits.models import BenefitUsage
-from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
+from payments.benefits.services import UsageReturn, benefit_commit, benefit_estimate, benefit_release, benefit_return
 from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate, rules_for
 from payments.settlement.models import (
     AuditRule,
@@ -32,8 +34,10 @@ from payments.settlement.models import (
     SettlementFlag,
     SettlementItem,
     SettlementRefund,
+    SettlementReviewEvent,
     TraceCode,
 )
+from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import (
     family_deduct_available,
@@ -42,7 +46,7 @@ from portal.family.deduction import (
     refundable_by_account,
 )
 from portal.institutions.models import Terminal
-from portal.ledger.models import LedgerAccount, LedgerTransaction
+from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from portal.ledger.services import (
     IDEMPOTENCY_CONFLICT,
     Leg,
@@ -176,6 +180,7 @@ def presettle(
     )
 
 
+@retry_on_conflict
 def settle(
     *,
     terminal: Terminal,
@@ -199,7 +204,7 @@ def settle(
     service_date = timezone.localdate()
     try:
         with transaction.atomic():
-            Person.objects.select_for_update().filter(pk=person.pk).first()  # 1st lock: the person
+            lock_person(person.pk)  # 1st lock: the person
             again = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
             if again is not None:  # a retry raced us and won
                 return _same_or_conflict(again, body_hash), False
@@ -207,8 +212,7 @@ def settle(
                 raise DomainError(SCAN_SESSION_USED)
             receivable = institution_account(institution=institution)
             source_ids = [s.account_id for s in payment_sources(payer=person)]
-            # 2nd lock: personal and institution accounts, in id order.
-            list(LedgerAccount.objects.select_for_update().filter(pk__in=[*source_ids, receivable.pk]).order_by("pk"))
+            lock_accounts([*source_ids, receivable.pk])  # 2nd lock: personal and institution accounts, in id order
             result = plan(
                 person=person,
                 terminal=terminal,
@@ -382,16 +386,18 @@ def _claim_trace_codes(settlement: Settlement, result: Plan, region_id: int) -> 
     )
     items = {i.line: i for i in settlement.items.all()}
     duplicates: list[str] = []
-    for item in result.accepted:
-        for code in item.trace_codes:
-            try:
-                with transaction.atomic():
-                    TraceCode.objects.create(code=code, item=items[item.line])
-            except IntegrityError:
-                if not review_duplicates:
-                    raise DomainError(TRACE_CODE_SOLD, codes=code, details={"codes": [code]}) from None
-                TraceCode.objects.create(code=code, item=items[item.line], status=TraceCode.Status.DUPLICATE)
-                duplicates.append(code)
+    # Claimed in sorted order (the lock order's last step): two sales sharing codes wait for each other
+    # on the first shared code instead of deadlocking.
+    claims = sorted((code, item.line) for item in result.accepted for code in item.trace_codes)
+    for code, line in claims:
+        try:
+            with transaction.atomic():
+                TraceCode.objects.create(code=code, item=items[line])
+        except IntegrityError:
+            if not review_duplicates:
+                raise DomainError(TRACE_CODE_SOLD, codes=code, details={"codes": [code]}) from None
+            TraceCode.objects.create(code=code, item=items[line], status=TraceCode.Status.DUPLICATE)
+            duplicates.append(code)
     return duplicates
 
 
@@ -482,6 +488,7 @@ def _move(settlement: Settlement, new: str, *, note: str = "", **fields: Any) ->
     )
 
 
+@retry_on_conflict
 def reverse(*, terminal: Terminal, number: str) -> Settlement:
     """冲正: the same terminal, the same day, nothing refunded yet: every leg and benefit goes back."""
     with transaction.atomic():
@@ -496,7 +503,8 @@ def reverse(*, terminal: Terminal, number: str) -> Settlement:
             or settlement.service_date != timezone.localdate()
         ):
             raise DomainError(REVERSAL_REFUSED)
-        Person.objects.select_for_update().filter(pk=settlement.person_id).first()
+        lock_person(settlement.person_id)
+        lock_accounts(_accounts_of(settlement))
         for txn in (settlement.personal_transaction, settlement.fund_transaction):
             if txn is not None:
                 ledger_reverse(transaction_id=txn.pk, memo=f"reversal of {settlement.number}")
@@ -508,6 +516,34 @@ def reverse(*, terminal: Terminal, number: str) -> Settlement:
     return settlement
 
 
+REVIEW_REFUSED = define(
+    "review_refused", 409, "该结算不在待审核状态（{review}）", "This settlement is not waiting for review ({review})"
+)
+
+
+def settlement_review(*, settlement_id: int, outcome: str, by: Any, note: str = "") -> Settlement:
+    """Staff decide a flagged settlement: cleared, or a violation confirmed. Recorded with who decided."""
+    settlement = Settlement.objects.get(pk=settlement_id)
+    return transition(
+        settlement,
+        outcome,
+        field="review",
+        transitions=Settlement.REVIEW_TRANSITIONS,
+        refused=lambda old: DomainError(REVIEW_REFUSED, review=old),
+        history=lambda old, to: SettlementReviewEvent.objects.create(
+            settlement=settlement, from_status=old, to_status=to, by=by, note=note[:200]
+        ),
+    )
+
+
+def _accounts_of(settlement: Settlement) -> list[int]:
+    """Every account a reversal or refund of the settlement may touch: the institution's and the
+    personal accounts its payment drew on."""
+    txn_ids = [t for t in (settlement.personal_transaction_id, settlement.fund_transaction_id) if t is not None]
+    return list(LedgerEntry.objects.filter(transaction_id__in=txn_ids).values_list("account_id", flat=True))
+
+
+@retry_on_conflict
 def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempotency_key: str) -> SettlementRefund:
     """Refund whole items later (any terminal of the institution): fund and assistance back to their
     sources, the resident's share back to the personal accounts it came from (the rest in cash), the
@@ -532,12 +568,13 @@ def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempoten
         live = settlement.status in (Settlement.Status.SETTLED, Settlement.Status.PARTLY_REFUNDED)
         if bad or not lines or len(set(lines)) != len(lines) or not live:
             raise DomainError(REFUND_LINES_INVALID, lines=",".join(map(str, bad or lines)))
-        Person.objects.select_for_update().filter(pk=settlement.person_id).first()
+        lock_person(settlement.person_id)
+        receivable = institution_account(institution=settlement.institution)
+        lock_accounts([*_accounts_of(settlement), receivable.pk])
         chosen = [items[line] for line in lines]
         fund = sum(i.fund_fen for i in chosen)
         assistance = sum(i.assistance_fen for i in chosen)
         resident = sum(i.resident_fen for i in chosen)
-        receivable = institution_account(institution=settlement.institution)
         region = settlement.person.region
         if fund or assistance:
             legs = [Leg(receivable.pk, -(fund + assistance))]
@@ -581,23 +618,12 @@ def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempoten
 
 def _release_item_benefits(settlement: Settlement, item: SettlementItem) -> None:
     """Give back what this item used of the year's deductible, fund and assistance."""
-    scheme = item.scheme or BenefitUsage.Scheme.OUTPATIENT
     assistance_deductible = sum(r["amount_fen"] for r in item.reasons if r["code"] == "assistance_deductible")
-    rows = [
-        (scheme, item.deductible_fen, item.fund_fen),
-        (BenefitUsage.Scheme.ASSISTANCE, assistance_deductible, item.assistance_fen),
-    ]
-    for row_scheme, deductible, paid in rows:
-        if deductible or paid:
-            BenefitUsage.objects.get_or_create(
-                reference=f"{settlement.number}#{item.line}",
-                scheme=row_scheme,
-                is_reversal=True,
-                defaults={
-                    "person_id": settlement.person_id,
-                    "year": settlement.service_date.year,
-                    "deductible_fen": -deductible,
-                    "paid_fen": -paid,
-                    "service_date": settlement.service_date,
-                },
-            )
+    benefit_return(
+        origin=settlement.number,
+        reference=f"{settlement.number}#{item.line}",
+        parts=[
+            UsageReturn(item.scheme or BenefitUsage.Scheme.OUTPATIENT, item.deductible_fen, item.fund_fen),
+            UsageReturn(BenefitUsage.Scheme.ASSISTANCE, assistance_deductible, item.assistance_fen),
+        ],
+    )

@@ -53,6 +53,15 @@ class IsTerminal(BasePermission):
         raise DomainError(NOT_A_TERMINAL)
 
 
+class IsStaff(BasePermission):
+    """Bureau staff signed in to the admin. Safe for any caller: a terminal or an anonymous visitor is
+    simply not staff (DRF's IsAdminUser reads ``is_staff``, which a terminal lacks)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return isinstance(user, User) and user.is_active and user.is_staff
+
+
 def require_own_institution(request: Request, institution_id: int) -> Terminal:
     terminal = request_terminal(request)
     if terminal is None:

@@ -63,15 +63,23 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-def deductible_met(person: Person) -> None:
-    """This year's outpatient deductible is used up, so the fund pays its share of a bill."""
+def prior_usage(person: Person, scheme: str = "outpatient", deductible_fen: int = 0, paid_fen: int = 0) -> None:
+    """What the person already used this year, from settlements before the test (their usage rows)."""
     from payments.benefits.models import BenefitUsage
 
+    reference = f"earlier-{person.pk}-{scheme}"
     BenefitUsage.objects.create(
         person=person,
         year=timezone.localdate().year,
-        scheme="outpatient",
-        deductible_fen=40_000,
-        reference=f"earlier-{person.pk}",
+        scheme=scheme,
+        deductible_fen=deductible_fen,
+        paid_fen=paid_fen,
+        origin=reference,
+        reference=reference,
         service_date=timezone.localdate(),
     )
+
+
+def deductible_met(person: Person) -> None:
+    """This year's outpatient deductible is used up, so the fund pays its share of a bill."""
+    prior_usage(person, "outpatient", deductible_fen=40_000)

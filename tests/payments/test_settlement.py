@@ -1,6 +1,5 @@
 """Settling at the counter after a scan: end to end, audit rules, traceability codes, reversal, refunds."""
 
-import itertools
 import threading
 from datetime import timedelta
 
@@ -12,50 +11,11 @@ from payments.benefits.selectors import year_to_date
 from payments.settlement.models import Settlement, TraceCode
 from portal.family.models import FamilyBinding
 from portal.ledger.selectors import account_balance, accounts_out_of_step, personal_account, unbalanced_transactions
-from portal.people.models import Contribution
 from tests import factories
 from tests.conftest import TerminalClient, needs_postgres
-from vouchers.models import Voucher
-from vouchers.scanning import code_issue
-from vouchers.services import voucher_issue
+from tests.payments.settlement_helpers import drug, insured, scan, settle, trace
 
 pytestmark = pytest.mark.django_db
-_codes = itertools.count(10_000_000_000_000_000_000)
-
-
-def trace(n: int = 1) -> list[str]:
-    return [str(next(_codes)) for _ in range(n)]
-
-
-def insured(**extra):
-    person = factories.person(**extra)
-    Contribution.objects.create(person=person, year=timezone.localdate().year, paid=True)
-    voucher_issue(person=person, channel=Voucher.Channel.APP)
-    return person
-
-
-def scan(client: TerminalClient, person, business_type="02121") -> str:
-    code = code_issue(viewer=person, subject=person).text
-    response = client.post("/api/v1/scanner/scan", {"code": code, "business_type": business_type})
-    assert response.status_code == 201, response.json()
-    return response.json()["scan_session_id"]
-
-
-def drug(price=5_000, quantity=1, **extra):
-    return {
-        "code": "XA01",
-        "name": "阿莫西林胶囊",
-        "kind": "drug",
-        "quantity": quantity,
-        "unit_price_fen": price,
-        "trace_codes": trace(quantity),
-        **extra,
-    }
-
-
-def settle(client, session, items, key=None, **extra):
-    body = {"scan_session_id": session, "idempotency_key": key or f"key-{next(_codes)}", "items": items, **extra}
-    return client.post("/api/v1/scanner/settlements", body)
 
 
 def test_end_to_end_show_scan_presettle_settle_receipt_reverse(resident_api, terminal_api) -> None:
