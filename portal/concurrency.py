@@ -3,7 +3,7 @@
 Lock order (README, "Operations"): every service that moves money or entitlement takes the rows it will
 lock up front, in this order, and nothing else after:
 
-1. the subject: the settlement or online order being changed (``select_for_update`` on its row);
+1. the subject: the settlement or online order being changed (its row locked);
 2. the person whose benefits are used or given back (:func:`lock_person`);
 3. the ledger accounts that keep a balance (personal and institution accounts), in id order
    (:func:`lock_accounts`); source accounts (fund, assistance, allocations, held, clearing) keep no
@@ -11,6 +11,10 @@ lock up front, in this order, and nothing else after:
 4. traceability codes, claimed in sorted order.
 
 A payment transaction row (``family_refund``) is locked only under its order's or settlement's lock.
+
+Row locks are ``FOR NO KEY UPDATE``: they exclude other writers but not the key-share locks PostgreSQL
+takes to check foreign keys when another transaction inserts a ledger entry or history row pointing at
+the locked row, so a commit never waits on a row it only references.
 
 PostgreSQL may still refuse a race (a deadlock between paths that had to discover a row late, or a
 serialization failure). :func:`retry_on_conflict` runs the service again a bounded number of times and
@@ -81,7 +85,7 @@ def lock_person(person_id: int) -> None:
     """Step 2: the person row (benefit usage and everything decided from it)."""
     from portal.people.models import Person
 
-    list(Person.objects.select_for_update().filter(pk=person_id).values_list("pk", flat=True))
+    list(Person.objects.select_for_update(no_key=True).filter(pk=person_id).values_list("pk", flat=True))
 
 
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, int]:
@@ -92,7 +96,7 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     return dict(
-        LedgerAccount.objects.select_for_update()
+        LedgerAccount.objects.select_for_update(no_key=True)
         .filter(pk__in=ids, allow_negative=False)
         .order_by("pk")
         .values_list("pk", "balance")

@@ -9,6 +9,7 @@ local-memory cache and eager Celery tasks with clearly-marked development secret
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -167,6 +168,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_IMPORTS = ["portal.tasks"]
+# How often beat looks for late online orders and undelivered hospital events, and when an order counts as
+# late (its notify overdue). Shorter only to watch the real worker and beat at work (tests, demos).
+LATE_ORDERS_EVERY_SECONDS = env_int("LATE_ORDERS_EVERY_SECONDS", 60, minimum=1, maximum=3600)
+ONLINE_ORDER_LATE_AFTER_SECONDS = env_int("ONLINE_ORDER_LATE_AFTER_SECONDS", 120, minimum=0, maximum=3600)
+HOSPITAL_EVENTS_EVERY_SECONDS = env_int("HOSPITAL_EVENTS_EVERY_SECONDS", 60, minimum=1, maximum=3600)
+HOSPITAL_EVENT_RETRY_BASE_SECONDS = env_int("HOSPITAL_EVENT_RETRY_BASE_SECONDS", 10, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sign-in-codes": {
         "task": "portal.signin.tasks.purge_expired_challenges",
@@ -178,11 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "query-late-online-orders": {
         "task": "payments.online.query_late_orders",
-        "schedule": crontab(minute="*"),
+        "schedule": timedelta(seconds=LATE_ORDERS_EVERY_SECONDS),
     },
     "deliver-hospital-events": {
         "task": "payments.online.deliver_due_hospital_events",
-        "schedule": crontab(minute="*"),
+        "schedule": timedelta(seconds=HOSPITAL_EVENTS_EVERY_SECONDS),
     },
     "reconcile-yesterday": {
         "task": "payments.online.reconcile_yesterday",

@@ -70,3 +70,21 @@ def person(
     if balance_fen:
         personal_account_allocate(person=created, amount_fen=balance_fen, reference="test")
     return created
+
+
+def bound_to(payer: Person, initiators: list[Person], *, start: dt.datetime | None = None) -> None:
+    """Active family-sharing bindings: ``payer`` may spend the initiators' accounts, bound in list order."""
+    from django.utils import timezone
+
+    from portal.family.models import FamilyBinding
+
+    start = start or timezone.now() - dt.timedelta(days=10)
+    for n, initiator in enumerate(initiators):
+        FamilyBinding.objects.create(
+            initiator=initiator,
+            bound=payer,
+            relation="parent",
+            status="active",
+            consent_expires_at=start,
+            activated_at=start + dt.timedelta(days=n),
+        )

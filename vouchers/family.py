@@ -65,7 +65,7 @@ def holding_request(*, holder: Person, name: str, id_number: str) -> FamilyHoldi
     if relative.pk == holder.pk:
         raise DomainError(HOLDING_SELF)
     with transaction.atomic():
-        Person.objects.select_for_update().filter(pk=holder.pk).first()  # serialise the limit check
+        Person.objects.select_for_update(no_key=True).filter(pk=holder.pk).first()  # serialise the limit check
         if holdings_of_holder(holder=holder).count() >= MAX_RELATIVES:
             raise DomainError(HOLDING_LIMIT, max=MAX_RELATIVES)
         try:

@@ -163,8 +163,8 @@ def _give_back(origin: str, reference: str, parts: Sequence[UsageReturn]) -> int
     """The one place that writes negative usage. Call under the person's lock."""
     rows, left = _left_of(origin)
     used = [row for row in rows if not row.is_reversal]
-    if not used:
-        return 0
+    if not used or any(row.is_reversal and row.reference == reference for row in rows):
+        return 0  # nothing was used, or this give-back was already written: doing it twice does nothing
     first = used[0]
     wanted = [p for p in parts if p.deductible_fen or p.paid_fen]
     for part in wanted:
@@ -191,7 +191,7 @@ def _give_back(origin: str, reference: str, parts: Sequence[UsageReturn]) -> int
                 for part in wanted
             )
     except IntegrityError:
-        return 0  # this give-back was already written: doing it twice does nothing
+        return 0  # written meanwhile by a concurrent call (the person's lock makes this rare)
     return len(wanted)
 
 

@@ -2,7 +2,8 @@
 
 Each POST carries ``X-Event-Id``, ``X-Timestamp`` and ``X-Signature`` = base64(HMAC-SHA256(secret,
 ``event_id\\ntimestamp\\nbody``)). The hospital answers 2xx once it has stored the event; anything else
-(or no answer) is retried with exponential backoff up to 12 times (about 11 hours), then staff look.
+(or no answer) is retried with exponential backoff (``HOSPITAL_EVENT_RETRY_BASE_SECONDS`` x 2^attempts) up to
+12 times (about 11 hours with the default 10 s), then staff look.
 The hospital can also poll ``GET /api/v1/hospital/orders/{number}``.
 """
 
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -96,7 +98,8 @@ def deliver(*, event_id: int) -> str:
             attempts=attempts,
             last_error=error,
             gave_up=gave_up,
-            next_attempt_at=timezone.now() + timedelta(seconds=10 * 2 ** min(attempts, 12)),
+            next_attempt_at=timezone.now()
+            + timedelta(seconds=settings.HOSPITAL_EVENT_RETRY_BASE_SECONDS * 2 ** min(attempts, 12)),
         )
     return "gave up" if gave_up else "retry"
 

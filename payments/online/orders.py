@@ -27,7 +27,7 @@ from payments.benefits.engine import Item
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
 from payments.channels.base import CashChannel, ChannelError
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
-from portal.concurrency import lock_person, retry_on_conflict
+from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import family_deduct, family_refund, payment_sources
 from portal.institutions.models import Institution, Terminal
@@ -251,7 +251,7 @@ def order_cancel(*, terminal: Terminal, number: str) -> OnlineOrder:
 
 
 def _locked(*, number: str, institution_id: int | None = None) -> OnlineOrder:
-    qs = OnlineOrder.objects.select_for_update().filter(number=number)
+    qs = OnlineOrder.objects.select_for_update(no_key=True).filter(number=number)
     if institution_id is not None:
         qs = qs.filter(institution_id=institution_id)
     order = qs.first()
@@ -285,10 +285,34 @@ def order_authorize(*, order: OnlineOrder, payer: Person) -> tuple[str, PayAutho
     return raw, auth, split
 
 
-@retry_on_conflict
 def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: str = "127.0.0.1") -> OnlineOrder:
     """Use the authorisation: hold the insurance legs and start the cash payment, or settle at once."""
     digest = hashlib.sha256(pay_auth_no.encode()).hexdigest()
+    order = _pay_and_hold(order_number=order_number, payer=payer, digest=digest)
+    if order.status != OnlineOrder.Status.AWAITING_CASH:
+        return order
+    # Outside the lock: ask the channel for the cash order. A failure leaves the order awaiting cash;
+    # the late-order job queries and closes it, releasing the held legs.
+    try:
+        created = _channel().create_order(
+            out_trade_no=order.number,
+            amount_fen=order.cash_fen,
+            description=order.description,
+            notify_url=settings.PAYMENT_NOTIFY_URL,
+            expires_at=order.expires_at,
+            scene="h5",
+            client_ip=client_ip,
+        )
+    except ChannelError as error:
+        raise DomainError(CHANNEL_UNAVAILABLE, details={"channel": error.code}) from None
+    OnlineOrder.objects.filter(pk=order.pk).update(h5_url=created.h5_url or "")
+    order.refresh_from_db()
+    return order
+
+
+@retry_on_conflict
+def _pay_and_hold(*, order_number: str, payer: Person, digest: str) -> OnlineOrder:
+    """The locked part of paying: the authorisation used, the legs held (or the order settled)."""
     with transaction.atomic():
         order = _locked(number=order_number)
         used = PayAuthorization.objects.filter(
@@ -302,6 +326,8 @@ def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: 
         if timezone.now() > order.expires_at:
             raise DomainError(ORDER_EXPIRED)
         lock_person(order.person_id)
+        receivable = institution_account(institution=order.institution)
+        lock_accounts([*(s.account_id for s in payment_sources(payer=order.person)), receivable.pk])
         split = order_split(order=order)
         if split.as_dict() != auth.split:
             raise DomainError(SPLIT_CHANGED, details={"now": split.as_dict()})
@@ -328,22 +354,6 @@ def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: 
             hospital_event(order, HospitalEvent.Kind.PAID)
             return order
         move(order, OnlineOrder.Status.AWAITING_CASH, note="cash payment started", out_trade_no=order.number)
-    # Outside the lock: ask the channel for the cash order. A failure leaves the order awaiting cash;
-    # the late-order job queries and closes it, releasing the held legs.
-    try:
-        created = _channel().create_order(
-            out_trade_no=order.number,
-            amount_fen=order.cash_fen,
-            description=order.description,
-            notify_url=settings.PAYMENT_NOTIFY_URL,
-            expires_at=order.expires_at,
-            scene="h5",
-            client_ip=client_ip,
-        )
-    except ChannelError as error:
-        raise DomainError(CHANNEL_UNAVAILABLE, details={"channel": error.code}) from None
-    OnlineOrder.objects.filter(pk=order.pk).update(h5_url=created.h5_url or "")
-    order.refresh_from_db()
     return order
 
 
@@ -460,7 +470,6 @@ def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, s
     return "settled"
 
 
-@retry_on_conflict
 def order_close(*, number: str, reason: str) -> str:
     """Close an order that is not paid: query the channel first, close there, then release the legs.
 
@@ -499,6 +508,12 @@ def order_close(*, number: str, reason: str) -> str:
                     )
                     return "settled"
                 return "not_closable"
+    return _close_locked(number=number, reason=reason)
+
+
+@retry_on_conflict
+def _close_locked(*, number: str, reason: str) -> str:
+    """The locked part of closing: held legs released to their owners, the order closed, the hospital told."""
     with transaction.atomic():
         order = _locked(number=number)
         if order.status not in (
@@ -515,10 +530,10 @@ def order_close(*, number: str, reason: str) -> str:
     return "closed"
 
 
-def orders_needing_a_query(
-    *, now: dt.datetime | None = None, late_after: timedelta = timedelta(minutes=2)
-) -> list[str]:
+def orders_needing_a_query(*, now: dt.datetime | None = None, late_after: timedelta | None = None) -> list[str]:
+    """Orders awaiting cash whose notify is overdue (``ONLINE_ORDER_LATE_AFTER_SECONDS``, 2 minutes)."""
     now = now or timezone.now()
+    late_after = late_after if late_after is not None else timedelta(seconds=settings.ONLINE_ORDER_LATE_AFTER_SECONDS)
     return list(
         OnlineOrder.objects.filter(status=OnlineOrder.Status.AWAITING_CASH, created_at__lt=now - late_after)
         .order_by("created_at")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments.benefits.services import benefit_return_share
@@ -35,9 +35,14 @@ REFUND_NOT_ALLOWED = define(
 
 
 def refundable(order: OnlineOrder) -> dict[str, int]:
-    """What is left of each part, counting refunds that succeeded or are in progress."""
-    taken = order.refunds.exclude(status=OnlineRefund.Status.FAILED).aggregate(
-        fund=Sum("fund_fen"), assistance=Sum("assistance_fen"), personal=Sum("personal_fen"), cash=Sum("cash_fen")
+    """What is left of each part, counting refunds that succeeded or are in progress. A refund whose cash
+    part the channel refused still gave its other parts back (they go back when it is asked for)."""
+    live = ~Q(status=OnlineRefund.Status.FAILED)
+    taken = order.refunds.aggregate(
+        fund=Sum("fund_fen"),
+        assistance=Sum("assistance_fen"),
+        personal=Sum("personal_fen"),
+        cash=Sum("cash_fen", filter=live),
     )
     paid = {
         "fund": order.fund_fen,

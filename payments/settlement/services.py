@@ -493,7 +493,9 @@ def reverse(*, terminal: Terminal, number: str) -> Settlement:
     """冲正: the same terminal, the same day, nothing refunded yet: every leg and benefit goes back."""
     with transaction.atomic():
         settlement = (
-            Settlement.objects.select_for_update().filter(number=number, institution=terminal.institution).first()
+            Settlement.objects.select_for_update(no_key=True)
+            .filter(number=number, institution=terminal.institution)
+            .first()
         )
         if settlement is None:
             raise DomainError(SETTLEMENT_NOT_FOUND)
@@ -550,7 +552,9 @@ def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempoten
     items' benefit usage restored, their traceability codes released."""
     with transaction.atomic():
         settlement = (
-            Settlement.objects.select_for_update().filter(number=number, institution=terminal.institution).first()
+            Settlement.objects.select_for_update(no_key=True)
+            .filter(number=number, institution=terminal.institution)
+            .first()
         )
         if settlement is None:
             raise DomainError(SETTLEMENT_NOT_FOUND)

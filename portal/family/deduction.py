@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Sum
 
+from portal.concurrency import lock_accounts
 from portal.errors import DomainError, define
 from portal.family.models import FamilyBinding
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -104,10 +105,9 @@ def _deduct(
             return _same_or_conflict(first, payer, amount_fen, to_account_id)
     with transaction.atomic():
         sources = payment_sources(payer=payer)
-        ids = sorted({s.account_id for s in sources} | {to_account_id})
-        balances = dict(
-            LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "balance")
-        )
+        # The payer's and initiators' accounts and the receiving one, in id order; a source account
+        # (the region's held account) keeps no balance and is not locked.
+        balances = lock_accounts([*(s.account_id for s in sources), to_account_id])
         if idempotency_key is not None:  # a concurrent retry may have finished while we waited
             first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
             if first is not None:
@@ -176,7 +176,7 @@ def family_refund(
     """
     with transaction.atomic():
         payment = (
-            LedgerTransaction.objects.select_for_update()
+            LedgerTransaction.objects.select_for_update(no_key=True)
             .filter(pk=payment_id, refund_of__isnull=True, reverses__isnull=True)
             .first()
         )

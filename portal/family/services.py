@@ -129,7 +129,7 @@ def binding_request(
     # A parent binding a minor child consents as the guardian; everyone else consents themself.
     guardian = relation == "child" and _age(bound, timezone.localdate()) < ADULT_AGE
     with transaction.atomic():
-        Person.objects.select_for_update().filter(pk=initiator.pk).first()  # serialise the limit check
+        Person.objects.select_for_update(no_key=True).filter(pk=initiator.pk).first()  # serialise the limit check
         live = FamilyBinding.objects.filter(initiator=initiator, status__in=FamilyBinding.LIVE).count()
         if live >= policy.max_bound:
             raise DomainError(LIMIT_REACHED, max=policy.max_bound)

@@ -111,7 +111,7 @@ def ledger_post(
             a.pk: a for a in LedgerAccount.objects.filter(pk__in=by_account, allow_negative=True).only("pk", "code")
         }
         accounts = list(
-            LedgerAccount.objects.select_for_update()
+            LedgerAccount.objects.select_for_update(no_key=True)
             .filter(pk__in=[pk for pk in by_account if pk not in sources])
             .order_by("pk")
         )

@@ -180,7 +180,7 @@ def filing_create(
     elif materials is None:
         raise DomainError(BASIS_MISSING)
     with transaction.atomic():
-        Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise the overlap check
+        Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()  # serialise the overlap check
         clash = _overlapping(person, start_date, end_date)
         if clash is not None:
             raise DomainError(OVERLAP, destination=clash.destination_code, start=clash.start_date.isoformat())

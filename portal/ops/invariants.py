@@ -8,16 +8,16 @@ What is checked (README, "Operations"):
 
 - every ledger transaction has at least two legs and they sum to zero;
 - every balance-keeping account's stored balance equals the sum of its entries, and none is negative;
-- refunds never exceed payments: per account a payment drew on, per part of an online order, per
-  item of a counter settlement;
-- year-to-date benefit usage is never negative, stays within the region's caps, and equals, per
-  settlement or order and per payer (fund, assistance), what the ledger moved from that payer (money
-  still held for an unpaid online order is counted as held);
+- refunds never exceed payments: per account a payment drew on (and go only to those accounts), per
+  part of an online order, per part of a counter settlement, and no item is refunded twice;
+- year-to-date benefit usage is never negative (per person and year, and per settlement or order and
+  scheme), stays within the region's caps, and equals, per settlement or order and per payer (fund,
+  assistance), what the ledger moved from that payer (money held for an unpaid online order counts);
 - each traceability code is sold at most once while its sale stands, and each scan nonce is redeemed
   at most once (a scan session settles at most one purchase);
 - each online order is settled (committed to the hospital) at most once, money held for orders is
-  exactly what the held accounts carry, and every status history follows its declared transitions
-  and ends at the current status.
+  exactly what the held accounts carry, and every status history follows its declared transitions,
+  each move starting where the previous ended, and ends at the current status.
 """
 
 from __future__ import annotations
@@ -109,13 +109,11 @@ def refunds_within_payments() -> Result:
     ):
         given[(row["transaction__refund_of_id"], row["account_id"])] += row["total"]
     result.checked += len(given)
-    for key, amount in given.items():
-        if key not in taken:
-            # The payment's credit side (the institution or held account) pays the refund: not a leg
-            # the payment drew on, so it is not a refund to that account.
-            continue
-        if amount > taken[key]:
-            result.add(payment=key[0], account=key[1], taken=taken[key], given_back=amount)
+    for (payment, account), amount in given.items():
+        if (payment, account) not in taken:
+            result.add(payment=payment, account=account, taken=0, given_back=amount, problem="never drawn on")
+        elif amount > taken[(payment, account)]:
+            result.add(payment=payment, account=account, taken=taken[(payment, account)], given_back=amount)
     _online_refund_parts(result)
     _counter_refund_items(result)
     return result
@@ -125,11 +123,9 @@ def _online_refund_parts(result: Result) -> None:
     from payments.online.models import OnlineOrder, OnlineRefund
 
     parts = ("fund", "assistance", "personal", "cash")
-    refunded = (
-        OnlineRefund.objects.exclude(status=OnlineRefund.Status.FAILED)
-        .values("order_id")
-        .annotate(**{p: Sum(f"{p}_fen") for p in parts})
-    )
+    # A refund whose cash part the channel refused still gave its other parts back (at request time).
+    counted = {p: Sum(f"{p}_fen", filter=~Q(status=OnlineRefund.Status.FAILED) if p == "cash" else None) for p in parts}
+    refunded = OnlineRefund.objects.values("order_id").annotate(**counted).order_by()
     paid = {
         o["pk"]: o
         for o in OnlineOrder.objects.filter(refunds__isnull=False)
@@ -145,7 +141,7 @@ def _online_refund_parts(result: Result) -> None:
 
 
 def _counter_refund_items(result: Result) -> None:
-    from payments.settlement.models import Settlement
+    from payments.settlement.models import Settlement, SettlementRefund
 
     parts = ("fund", "assistance", "cash")
     rows = (
@@ -158,6 +154,13 @@ def _counter_refund_items(result: Result) -> None:
             r_cash=Sum("refunds__cash_fen"),
         )
     )
+    lines_refunded: dict[int, list[int]] = defaultdict(list)
+    for settlement_id, lines in SettlementRefund.objects.values_list("settlement_id", "lines"):
+        lines_refunded[settlement_id].extend(lines)
+    for settlement_id, lines in lines_refunded.items():
+        twice = sorted({line for line in lines if lines.count(line) > 1})
+        if twice:
+            result.add(settlement_id=settlement_id, lines_refunded_twice=twice)
     for row in rows:
         result.checked += 1
         for part in parts:
@@ -181,9 +184,11 @@ def _caps(year: int) -> dict[tuple[int, str, str], int]:
     for rules in PolicyRuleSet.objects.filter(effective_from__lte=end).filter(
         Q(effective_to__isnull=True) | Q(effective_to__gte=start)
     ):
+        # An employee may retire during the year (the cap rises): employees are held to the higher one.
+        employee_cap = max(rules.employee_cap_active_fen, rules.employee_cap_retired_fen)
         by_type = {
-            ("employee", "outpatient"): rules.employee_cap_active_fen,
-            ("retired", "outpatient"): rules.employee_cap_retired_fen,
+            ("employee", "outpatient"): employee_cap,
+            ("retired", "outpatient"): employee_cap,
             ("resident", "outpatient"): rules.resident_annual_cap_fen,
             ("employee", "dual_channel"): rules.dual_cap_employee_fen,
             ("retired", "dual_channel"): rules.dual_cap_employee_fen,
@@ -262,6 +267,19 @@ def usage_matches_ledger() -> Result:
     known = set(Settlement.objects.values_list("number", flat=True)) | set(
         OnlineOrder.objects.values_list("number", flat=True)
     )
+    for row in (
+        BenefitUsage.objects.values("origin", "scheme")
+        .annotate(deductible=Sum("deductible_fen"), paid=Sum("paid_fen"))
+        .filter(Q(deductible__lt=0) | Q(paid__lt=0))
+        .order_by()
+    ):
+        result.add(
+            origin=row["origin"],
+            scheme=row["scheme"],
+            deductible=row["deductible"],
+            paid=row["paid"],
+            problem="more given back to this scheme than the origin used",
+        )
     for origin in set(usage) | set(moved):
         if origin in attention:
             continue  # staff are on it: its state is theirs to settle
@@ -404,6 +422,14 @@ def histories_follow_transitions() -> Result:
             result.checked += 1
             if old and old != new and new not in transitions.get(old, ()):
                 result.add(history=name, subject=str(subject), move=f"{old} -> {new}", problem="not a declared move")
+            if subject in last and old and old != last[subject]:
+                result.add(
+                    history=name,
+                    subject=str(subject),
+                    move=f"{old} -> {new}",
+                    after=last[subject],
+                    problem="does not start where the previous move ended",
+                )
             last[subject] = new
         current = dict(model._default_manager.filter(pk__in=list(last)).values_list("pk", status_field))
         for subject, status in last.items():

@@ -81,7 +81,7 @@ def person_user(*, person: Person) -> User:
         assert person.user is not None
         return person.user
     with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+        locked = Person.objects.select_for_update(no_key=True).get(pk=person.pk)
         if locked.user_id is None:
             user = User.objects.create(username=f"resident-{person.pk}")
             user.set_unusable_password()

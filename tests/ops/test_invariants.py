@@ -110,7 +110,51 @@ def test_usage_the_ledger_never_paid_and_usage_above_the_cap(activity) -> None:
     )
     assert _failed("usage_matches_ledger").violations[0]["origin"] == "nowhere"
     capped = _failed("usage_within_caps").violations[0]
-    assert capped["problem"] == "above the cap" and capped["cap"] == 200_000
+    # An employee may retire during the year: held to the retired cap (3,000 yuan), the higher one.
+    assert capped["problem"] == "above the cap" and capped["cap"] == 300_000
+
+
+def test_a_give_back_to_a_scheme_the_settlement_never_used(activity) -> None:
+    settlement = Settlement.objects.get(number=activity["settlement"])
+    BenefitUsage.objects.create(
+        person=settlement.person,
+        year=settlement.service_date.year,
+        scheme="dual_channel",
+        deductible_fen=-100,
+        origin=settlement.number,
+        reference=f"{settlement.number}#forged",
+        is_reversal=True,
+        service_date=settlement.service_date,
+    )
+    found = _failed("usage_matches_ledger").violations[0]
+    assert found["origin"] == settlement.number and found["scheme"] == "dual_channel"
+
+
+def test_a_refund_to_an_account_the_payment_never_drew_on_and_an_item_refunded_twice(activity) -> None:
+    from portal.ledger.services import institution_account, personal_account_open
+
+    settlement = Settlement.objects.get(number=activity["settlement"])
+    stranger = personal_account_open(person=patient(insurance_type="employee"))
+    receivable = institution_account(institution=settlement.institution)
+    ledger_post(
+        kind="refund",
+        legs=[Leg(receivable.pk, -5), Leg(stranger.pk, 5)],
+        refund_of=settlement.personal_transaction,
+        reference=settlement.number,
+    )
+    SettlementRefund.objects.create(
+        settlement=settlement,
+        idempotency_key="again",
+        lines=[2],
+        fund_fen=0,
+        assistance_fen=0,
+        personal_account_fen=0,
+        cash_fen=0,
+    )
+    problems = _failed("refunds_within_payments").violations
+    assert {"payment": settlement.personal_transaction_id, "account": stranger.pk}.items() <= problems[0].items()
+    assert problems[0]["problem"] == "never drawn on"
+    assert {"settlement_id": settlement.pk, "lines_refunded_twice": [2]} in problems
 
 
 def test_a_trace_code_sold_again_while_its_sale_was_reversed(activity) -> None:
@@ -135,6 +179,14 @@ def test_a_history_move_that_was_never_declared(activity) -> None:
     OrderEvent.objects.create(order=order, from_status="refunded_partly", to_status="saved", note="forged")
     problems = {v.get("problem") for v in _failed("histories_follow_transitions").violations}
     assert problems == {"not a declared move", None}  # the move, and a history that no longer ends at the status
+
+
+def test_a_status_changed_behind_the_historys_back(activity) -> None:
+    order = OnlineOrder.objects.get(number=activity["order"])
+    # Someone set the status by hand (no history row), then a declared move was recorded from there.
+    OrderEvent.objects.create(order=order, from_status="refunding", to_status="refunded_partly", note="next move")
+    problems = {v.get("problem") for v in _failed("histories_follow_transitions").violations}
+    assert "does not start where the previous move ended" in problems
 
 
 def test_the_nightly_task_keeps_the_result_for_staff(activity, django_user_model) -> None:

@@ -92,3 +92,38 @@ def test_more_cannot_be_given_back_than_an_origin_used() -> None:
     assert benefit_return(origin=origin, reference=f"{origin}#z", parts=[UsageReturn("outpatient", 1_000, 500)]) == 1
     assert benefit_return(origin=origin, reference=f"{origin}#z", parts=[UsageReturn("outpatient", 0, 0)]) == 0
     assert (_ytd(person).outpatient_deductible_fen, _ytd(person).outpatient_fund_fen) == (0, 0)
+
+
+def test_the_migration_finds_each_rows_origin_and_repairs_old_give_backs_to_the_wrong_scheme(resident_api) -> None:
+    """Before this release an online refund gave a dual-channel fund part back to general outpatient."""
+    import importlib
+
+    from django.apps import apps
+
+    from payments.online.models import OnlineRefund
+
+    migration = importlib.import_module("payments.migrations.0008_benefit_usage_origin")
+    person = patient(insurance_type="employee", balance_fen=100_000)
+    prior_usage(person, "dual_channel", deductible_fen=50_000)
+    hospital = hospital_client()
+    order = upload(hospital, person, amounts=(10_000,), dual_channel=True).json()["order"]
+    authorize_and_pay(resident_api(person), order)
+    refund = _refund(hospital, order, "refund-old-0001", {"fund": 7_500}).json()["refund"]
+    # What the old code wrote, before the origin column existed.
+    rows = BenefitUsage._base_manager  # a plain manager: the test rewrites history the old code wrote
+    rows.filter(origin=order, is_reversal=True).delete()
+    today = timezone.localdate()
+    old = dict(person=person, year=today.year, service_date=today, origin="")
+    BenefitUsage.objects.create(scheme="outpatient", paid_fen=-7_500, reference=refund, is_reversal=True, **old)
+    BenefitUsage.objects.create(scheme="outpatient", deductible_fen=300, reference="S1", **old)
+    BenefitUsage.objects.create(scheme="outpatient", deductible_fen=-300, reference="S1#2", is_reversal=True, **old)
+    rows.update(origin="")
+    assert OnlineRefund.objects.filter(number=refund).exists()
+
+    migration.fill_origin(apps, None)
+    migration.repair_schemes(apps, None)
+
+    origins = dict(BenefitUsage.objects.values_list("reference", "origin"))
+    assert origins[refund] == order and origins["S1#2"] == "S1" and origins["S1"] == "S1"
+    ytd = _ytd(person)
+    assert (ytd.outpatient_fund_fen, ytd.dual_fund_fen) == (0, 0)  # the refund now frees dual-channel room

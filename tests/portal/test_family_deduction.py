@@ -1,7 +1,6 @@
 """Paying with family sharing: own account first, then initiators in binding order; refunds leg by leg."""
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -16,21 +15,9 @@ from portal.ledger.services import institution_account
 from portal.people.models import Person
 from tests import factories
 from tests.conftest import needs_postgres
+from tests.factories import bound_to
 
 pytestmark = pytest.mark.django_db
-
-
-def bound_to(payer: Person, initiators: list[Person], *, start=None) -> None:
-    start = start or timezone.now() - timedelta(days=10)
-    for n, initiator in enumerate(initiators):
-        FamilyBinding.objects.create(
-            initiator=initiator,
-            bound=payer,
-            relation="parent",
-            status="active",
-            consent_expires_at=start,
-            activated_at=start + timedelta(days=n),
-        )
 
 
 def balance(person: Person) -> int:

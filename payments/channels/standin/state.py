@@ -8,6 +8,7 @@ purpose when told to. Answering requests is ``api.StandInApi``'s job, serving th
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import http.client
 import json
 import secrets
@@ -180,6 +181,16 @@ class StandInState:
         """The next ``n`` bill downloads serve a file that no longer matches the announced SHA1."""
         with self._lock:
             self._tamper_bills = n
+
+    def backdate(self, delta: dt.timedelta, out_trade_nos: list[str]) -> None:
+        """These orders were paid, and their refunds made, ``delta`` earlier (a day passes: yesterday's bill)."""
+        with self._lock:
+            for order in (self._orders[no] for no in out_trade_nos):
+                if order.success_time is not None:
+                    order.success_time -= delta
+            for refund in self._refunds.values():
+                if refund.out_trade_no in out_trade_nos and refund.success_time is not None:
+                    refund.success_time -= delta
 
     # -- refunds
 
