@@ -74,7 +74,7 @@ def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
                 if not is_retryable(error):
                     raise
                 if attempt == ATTEMPTS - 1:
-                    raise DomainError(BUSY, details={"retry_after_seconds": 1}) from error
+                    raise DomainError(BUSY, details={"retry_after": 1}) from error
                 time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 (jitter, not a secret)
         raise AssertionError("unreachable")
 

@@ -38,6 +38,19 @@ class Bilingual:
         return self.en if (translation.get_language() or "").startswith("en") else self.zh
 
 
+def wait_words(seconds: int | float) -> Bilingual:
+    """A wait as people say it: "45秒" / "45 seconds" under a minute, then whole minutes (rounded up),
+    then hours: never "1786 秒"."""
+    seconds = max(1, int(-(-seconds // 1)))
+    if seconds < 60:
+        return Bilingual(f"{seconds}秒", f"{seconds} second{'s' if seconds != 1 else ''}")
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return Bilingual(f"{minutes}分钟", f"{minutes} minute{'s' if minutes != 1 else ''}")
+    hours = -(-minutes // 60)
+    return Bilingual(f"{hours}小时", f"{hours} hour{'s' if hours != 1 else ''}")
+
+
 def localized_label(label: object) -> str:
     """A label written "中文 / English" (our model choices) in the request's language."""
     zh, _, en = str(label).partition(" / ")
@@ -111,9 +124,7 @@ NOT_FOUND = define("not_found", 404, "未找到所请求的内容", "Not found")
 METHOD_NOT_ALLOWED = define("method_not_allowed", 405, "不支持该请求方法", "This method is not allowed here")
 NOT_ACCEPTABLE = define("not_acceptable", 406, "无法提供所请求的格式", "The requested format is not available")
 UNSUPPORTED_MEDIA_TYPE = define("unsupported_media_type", 415, "不支持该内容类型", "This content type is not supported")
-RATE_LIMITED = define(
-    "rate_limited", 429, "操作过于频繁，请在 {wait} 秒后重试", "Too many requests; try again in {wait} seconds"
-)
+RATE_LIMITED = define("rate_limited", 429, "操作过于频繁，请{wait}后再试", "Too many requests; try again in {wait}")
 CSRF_FAILED = define(
     "csrf_failed",
     403,
@@ -152,11 +163,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
         if is_retryable(exc):  # a lost race that no service retried: nothing was written, say so
             logger.warning("database refused a race: %s", type(exc.__cause__ or exc).__name__)
-            exc = DomainError(BUSY, details={"retry_after_seconds": 1})
+            exc = DomainError(BUSY, details={"retry_after": 1})
     if isinstance(exc, DomainError):
         answer = Response(error_body(exc.code, details=exc.details, message=exc.message()), status=exc.status)
-        if exc.status == 503:
-            answer["Retry-After"] = str(exc.details.get("retry_after_seconds", 1))
+        if exc.status in (429, 503) and "retry_after" in exc.details:
+            answer["Retry-After"] = str(exc.details["retry_after"])
         return answer
     from rest_framework.views import exception_handler as drf_exception_handler  # DRF imports this module
 
@@ -168,16 +179,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None  # an unexpected error: Django logs it and returns a 500 (see server_error below)
     assert isinstance(exc, drf.APIException)
-    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), INVALID_INPUT)
+    code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), None)
+    if code is None:  # our own APIException subclasses name their catalogue code
+        code = exc.default_code if exc.default_code in CATALOGUE else INVALID_INPUT
     if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
         code = CSRF_FAILED  # web sessions: say what to do about it
     details: dict[str, Any] = {}
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = dict(getattr(exc, "params", {}))
     if isinstance(exc, drf.ValidationError):
         details = {"fields": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}}
     elif isinstance(exc, drf.Throttled):
-        params["wait"] = int(getattr(exc, "wait", None) or 1)
-        details = {"retry_after": params["wait"]}
+        seconds = int(getattr(exc, "wait", None) or 1)
+        params["wait"] = wait_words(seconds)
+        details = {"retry_after": seconds}
     response.data = error_body(code, details=details, **params)
     return response
 

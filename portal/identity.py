@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from portal.errors import Bilingual, DomainError, define
+from portal.parsing import ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -97,7 +98,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdentityFacts:
     number = normalize_id_number(raw)
     if len(number) != 18:
         raise InvalidIdNumber("length")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not ascii_digits(number[:17]) or not (ascii_digits(number[17]) or number[17] == "X"):
         raise InvalidIdNumber("characters")
     if number[:2] not in PROVINCE_CODES:
         raise InvalidIdNumber("region")

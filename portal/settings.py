@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import REQUIRED, env_bool, env_choice, env_int, env_list, env_required, env_str
@@ -39,14 +40,39 @@ else:
     IDENTITY_INDEX_KEY = env_required("IDENTITY_INDEX_KEY")
     if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
-    if IDENTITY_ENCRYPTION_KEYS == _DEV_IDENTITY_KEYS or IDENTITY_INDEX_KEY == _DEV_INDEX_KEY:
-        raise ImproperlyConfigured("Production must not use the embedded-mode identity keys.")
+    _dev_key = _DEV_IDENTITY_KEYS.split(":", 1)[1]
+    _ring = [entry.split(":", 1)[-1].strip() for entry in IDENTITY_ENCRYPTION_KEYS.split(",")]
+    if _dev_key in _ring:
+        raise ImproperlyConfigured(
+            "IDENTITY_ENCRYPTION_KEYS holds the published embedded-mode key: remove it from the ring "
+            "(re-encrypt first with manage.py reencrypt_identities if data was written with it)."
+        )
+    if IDENTITY_INDEX_KEY.strip() in (_DEV_INDEX_KEY, _dev_key):
+        raise ImproperlyConfigured("IDENTITY_INDEX_KEY is the published embedded-mode key.")
 
 DEBUG = env_bool("DEBUG", EMBEDDED)
+if DEBUG and not EMBEDDED:
+    raise ImproperlyConfigured("DEBUG=true is refused in production: it shows settings and code to anyone.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if EMBEDDED else [])
 if not EMBEDDED and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Which proxies may tell us the client's address (portal.clientip): none by default.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+
+def _networks(name: str, values: list[str]) -> list[str]:
+    import ipaddress
+
+    try:
+        [ipaddress.ip_network(value, strict=False) for value in values]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+    return values
+
+
+_networks("TRUSTED_PROXIES", TRUSTED_PROXIES)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,10 +108,27 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "axes",  # lock-out after repeated wrong passwords at /admin/ and /cms/
+    "csp",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username and address before checking
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff sign-in (admin and CMS): after AXES_FAILURE_LIMIT wrong passwords for a username from one address,
+# that username is locked from that address for AXES_COOLOFF_MINUTES; a success clears the count.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.hygiene.staff_locked_out"
+AXES_VERBOSE = False
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.hygiene.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,6 +136,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.hygiene.ContentSecurityPolicyMiddleware",
+    "portal.hygiene.PermissionsPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -173,6 +219,12 @@ CELERY_IMPORTS = ["portal.tasks"]
 LATE_ORDERS_EVERY_SECONDS = env_int("LATE_ORDERS_EVERY_SECONDS", 60, minimum=1, maximum=3600)
 ONLINE_ORDER_LATE_AFTER_SECONDS = env_int("ONLINE_ORDER_LATE_AFTER_SECONDS", 120, minimum=0, maximum=3600)
 HOSPITAL_EVENTS_EVERY_SECONDS = env_int("HOSPITAL_EVENTS_EVERY_SECONDS", 60, minimum=1, maximum=3600)
+# Hospitals' notify URLs (payments.online.hospital): https and public addresses only; plain http only in
+# embedded mode; private networks only when listed (e.g. a government intranet, or loopback for demos).
+HOSPITAL_NOTIFY_ALLOW_HTTP = EMBEDDED
+HOSPITAL_NOTIFY_ALLOWED_NETWORKS = _networks(
+    "HOSPITAL_NOTIFY_ALLOWED_NETWORKS", env_list("HOSPITAL_NOTIFY_ALLOWED_NETWORKS", [])
+)
 HOSPITAL_EVENT_RETRY_BASE_SECONDS = env_int("HOSPITAL_EVENT_RETRY_BASE_SECONDS", 10, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sign-in-codes": {
@@ -211,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.ops.tasks.check_invariants",
         "schedule": crontab(hour=3, minute=30),  # nightly, after reconciliation's fixes and before the day
     },
+    "expire-pending-family-holdings": {
+        "task": "vouchers.tasks.expire_pending_holdings",
+        "schedule": crontab(minute=23),
+    },
     "rotate-voucher-signing-key": {
         "task": "vouchers.tasks.rotate_signing_key",
         "schedule": crontab(minute=7),  # hourly check; rotates once the key is a day old
@@ -226,12 +282,22 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 7 * 24 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not EMBEDDED
+CSRF_COOKIE_SECURE = not EMBEDDED
+LANGUAGE_COOKIE_SECURE = not EMBEDDED
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Resident sign-in with a one-time SMS code.
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.signin.sms.ConsoleSmsBackend" if EMBEDDED else None)
 if SMS_BACKEND is None:
     raise ImproperlyConfigured("SMS_BACKEND is required in production.")
+if not EMBEDDED and SMS_BACKEND in ("portal.signin.sms.ConsoleSmsBackend", "portal.signin.sms.LocmemSmsBackend"):
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND={SMS_BACKEND} delivers nothing to a phone and is refused in production "
+        "(use portal.signin.aliyun_sms.AliyunSmsBackend)."
+    )
 # Aliyun SMS (SMS_BACKEND=portal.signin.aliyun_sms.AliyunSmsBackend).
 ALIYUN_SMS_ENDPOINT = env_str("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com") or ""
 ALIYUN_SMS_ACCESS_KEY_ID = env_str("ALIYUN_SMS_ACCESS_KEY_ID", "") or ""
@@ -249,7 +315,10 @@ if SMS_BACKEND.endswith("AliyunSmsBackend") and not (
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300, minimum=60, maximum=900)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5, minimum=1, maximum=10)
 OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60, minimum=0)
-OTP_MAX_PER_PHONE_PER_DAY = env_int("OTP_MAX_PER_PHONE_PER_DAY", 10, minimum=1)
+OTP_MAX_PER_PHONE_PER_DAY = env_int("OTP_MAX_PER_PHONE_PER_DAY", 10, minimum=1)  # per phone and address
+OTP_FREE_PER_PHONE = env_int("OTP_FREE_PER_PHONE", 3, minimum=1)  # a day, then a proof-of-work check first
+OTP_FREE_PER_ADDRESS = env_int("OTP_FREE_PER_ADDRESS", 5, minimum=1)  # an hour, then the same
+SMS_GLOBAL_PER_HOUR = env_int("SMS_GLOBAL_PER_HOUR", 50_000, minimum=1)
 RESIDENT_TOKEN_TTL_SECONDS = env_int("RESIDENT_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=300)
 
 # Cash payments (WeChat Pay API v3). Embedded mode and tests talk to the local stand-in
@@ -273,12 +342,16 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if EMBEDDED
 if PUBLIC_BASE_URL is None:
     raise ImproperlyConfigured("PUBLIC_BASE_URL is required in production (where channels send notifies).")
 PAYMENT_NOTIFY_URL = PUBLIC_BASE_URL.rstrip("/") + "/api/v1/payments/notify/wechatpay"
+# Where paying sends the browser (the channel's H5 cashier): allowed by the pages' form-action policy.
+PAYMENT_PAGE_ORIGINS = env_list("PAYMENT_PAGE_ORIGINS", [] if CASH_CHANNEL_DEV_KEYS else ["https://wx.tenpay.com"])
 
 # Off-site filings: the share of new commitment filings picked for verification each day.
 OFFSITE_VERIFICATION_SHARE = env_int("OFFSITE_VERIFICATION_PERCENT", 20, minimum=0, maximum=100) / 100
 
 # Institution terminals: signed requests.
 TERMINAL_SIGNATURE_MAX_AGE_SECONDS = env_int("TERMINAL_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=30)
+# Lookups of a person by identity number (estimates, bill uploads), per terminal and hour: audited, limited.
+TERMINAL_LOOKUPS_PER_HOUR = env_int("TERMINAL_LOOKUPS_PER_HOUR", 600, minimum=1)
 
 # Policy Q&A: the CMS, feedback limits and search.
 WAGTAIL_SITE_NAME = "医保政策问答 / Policy Q&A"
@@ -301,11 +374,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.hygiene.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "otp_request": env_str("THROTTLE_OTP_REQUEST", "20/hour"),
         "otp_verify": env_str("THROTTLE_OTP_VERIFY", "60/hour"),
     },
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": 0,  # never trust X-Forwarded-For in DRF's own throttles (ours use portal.clientip)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Medical-insurance e-voucher portal API",
@@ -317,6 +396,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "PREPROCESSING_HOOKS": ["portal.openapi.only_public_api"],
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.openapi.error_envelope"],
 }
 
 # --- Internationalisation ---------------------------------------------------------------
@@ -325,6 +406,29 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# --- Browser policies (portal.hygiene) --------------------------------------------------
+# Residents' pages and the API: only our own files, and inline scripts and styles that carry the
+# response's nonce (staff tools get 'unsafe-inline' for theirs: portal.hygiene).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# --- Request sizes (portal.hygiene) -----------------------------------------------------
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 512 * 1024, minimum=16 * 1024)  # JSON and forms
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024 * 1024)  # multipart (proofs)
+NOTIFY_MAX_BYTES = env_int("NOTIFY_MAX_BYTES", 16 * 1024, minimum=4 * 1024)  # payment-channel notifies
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Static and uploaded files ----------------------------------------------------------
 STATIC_URL = "static/"
@@ -337,8 +441,6 @@ if not EMBEDDED:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

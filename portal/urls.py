@@ -13,11 +13,14 @@ from portal.family import views as family_views
 from portal.institutions import views as institution_views
 from portal.offsite import views as offsite_views
 from portal.ops import views as ops_views
+from portal.parsing import register_converters
 from portal.people import views as people_views
 from portal.qa import pages as qa_pages
 from portal.qa import views as qa_views
 from portal.signin import views as signin_views
 from vouchers import views as voucher_views
+
+register_converters()  # <id:...> path parameters
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -35,7 +38,7 @@ api_v1 = [
     path("auth/login", signin_views.LoginView.as_view(), name="auth-login"),
     path("auth/logout", signin_views.LogoutView.as_view(), name="auth-logout"),
     path("me", people_views.MeView.as_view(), name="me"),
-    path("accounts/<int:account_id>/entries", people_views.AccountEntriesView.as_view(), name="account-entries"),
+    path("accounts/<id:account_id>/entries", people_views.AccountEntriesView.as_view(), name="account-entries"),
     path("terminal/me", institution_views.TerminalMeView.as_view(), name="terminal-me"),
     path("institutions/<str:code>", institution_views.InstitutionDetailView.as_view(), name="institution-detail"),
     path("benefits/estimate", benefit_views.BenefitEstimateView.as_view(), name="benefit-estimate"),
@@ -44,8 +47,8 @@ api_v1 = [
     path("vouchers/mine", voucher_views.MyVoucherView.as_view(), name="voucher-mine"),
     path("vouchers/code", voucher_views.CodeView.as_view(), name="voucher-code"),
     path("vouchers/family", voucher_views.FamilyView.as_view(), name="voucher-family"),
-    path("vouchers/family/<int:holding_id>/consent", voucher_views.FamilyConsentView.as_view(), name="voucher-consent"),
-    path("vouchers/family/<int:holding_id>", voucher_views.FamilyRemoveView.as_view(), name="voucher-family-remove"),
+    path("vouchers/family/<id:holding_id>/consent", voucher_views.FamilyConsentView.as_view(), name="voucher-consent"),
+    path("vouchers/family/<id:holding_id>", voucher_views.FamilyRemoveView.as_view(), name="voucher-family-remove"),
     path("vouchers/jwks", voucher_views.JwksView.as_view(), name="voucher-jwks"),
     path("vouchers/revocations", voucher_views.RevocationsView.as_view(), name="voucher-revocations"),
     path(
@@ -54,10 +57,10 @@ api_v1 = [
     path("scanner/scan", voucher_views.ScanView.as_view(), name="scanner-scan"),
     path("staff/vouchers/figures", voucher_views.FiguresView.as_view(), name="staff-voucher-figures"),
     path("family/bindings", family_views.BindingsView.as_view(), name="family-bindings"),
-    path("family/bindings/<int:binding_id>", family_views.BindingView.as_view(), name="family-binding"),
-    path("family/bindings/<int:binding_id>/consent", family_views.BindingConsentView.as_view(), name="family-consent"),
-    path("family/bindings/<int:binding_id>/proof", family_views.BindingProofView.as_view(), name="family-proof"),
-    path("family/bindings/<int:binding_id>/consent-code", family_views.BindingCodeView.as_view(), name="family-code"),
+    path("family/bindings/<id:binding_id>", family_views.BindingView.as_view(), name="family-binding"),
+    path("family/bindings/<id:binding_id>/consent", family_views.BindingConsentView.as_view(), name="family-consent"),
+    path("family/bindings/<id:binding_id>/proof", family_views.BindingProofView.as_view(), name="family-proof"),
+    path("family/bindings/<id:binding_id>/consent-code", family_views.BindingCodeView.as_view(), name="family-code"),
     path("scanner/settlements/preview", settlement_views.PreviewView.as_view(), name="settlement-preview"),
     path("scanner/settlements", settlement_views.SettleView.as_view(), name="settlement-create"),
     path("scanner/settlements/<str:number>", settlement_views.TerminalSettlementView.as_view(), name="settlement"),
@@ -79,14 +82,14 @@ api_v1 = [
     path("payments/notify/wechatpay", online_views.WeChatPayNotifyView.as_view(), name="notify-wechatpay"),
     path("offsite/categories", offsite_views.CategoriesView.as_view(), name="offsite-categories"),
     path("offsite/filings", offsite_views.FilingsView.as_view(), name="offsite-filings"),
-    path("offsite/filings/<int:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),
-    path("offsite/filings/<int:filing_id>/cancel", offsite_views.FilingCancelView.as_view(), name="offsite-cancel"),
+    path("offsite/filings/<id:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),
+    path("offsite/filings/<id:filing_id>/cancel", offsite_views.FilingCancelView.as_view(), name="offsite-cancel"),
     path("staff/offsite/figures", offsite_views.FiguresView.as_view(), name="staff-offsite-figures"),
     path("staff/invariants", ops_views.InvariantsView.as_view(), name="staff-invariants"),
     path("qa/topics", qa_views.TopicsView.as_view(), name="qa-topics"),
     path("qa/entries", qa_views.EntriesView.as_view(), name="qa-entries"),
-    path("qa/entries/<int:entry_id>", qa_views.EntryView.as_view(), name="qa-entry"),
-    path("qa/entries/<int:entry_id>/feedback", qa_views.FeedbackView.as_view(), name="qa-feedback"),
+    path("qa/entries/<id:entry_id>", qa_views.EntryView.as_view(), name="qa-entry"),
+    path("qa/entries/<id:entry_id>/feedback", qa_views.FeedbackView.as_view(), name="qa-feedback"),
     path("qa/search", qa_views.SearchView.as_view(), name="qa-search"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -97,7 +100,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("cms/", include(wagtailadmin_urls)),
     path("qa/search/", qa_pages.search_page, name="qa-search-page"),
-    path("qa/entries/<int:entry_id>/feedback", qa_pages.feedback_form, name="qa-feedback-form"),
+    path("qa/entries/<id:entry_id>/feedback", qa_pages.feedback_form, name="qa-feedback-form"),
     path("qa/", include(wagtail_urls)),
     path("", include("portal.web.urls")),
     path("healthz", healthz, name="healthz"),

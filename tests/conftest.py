@@ -30,6 +30,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 @pytest.fixture(autouse=True)
 def _isolation(settings: Any) -> Iterator[None]:
     settings.SMS_BACKEND = "portal.signin.sms.LocmemSmsBackend"
+    settings.HOSPITAL_NOTIFY_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the tests' hospital receivers are local
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     LocmemSmsBackend.outbox.clear()

@@ -87,7 +87,11 @@ class VoucherEvent(StatusHistory):
 
 
 class FamilyHolding(models.Model):
-    """A holder (亲情账户) may show a relative's code. Benefits stay the relative's own."""
+    """A holder (亲情账户) may show a relative's code. Benefits stay the relative's own.
+
+    A request is kept as asked (the name typed and a blind index of the number) whether or not it
+    matches an insured person: ``relative`` is empty when it does not, and such a request can never be
+    consented to. The holder sees the same either way, so adding a relative is no identity oracle."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "待确认 / waiting for consent"
@@ -109,7 +113,13 @@ class FamilyHolding(models.Model):
         max_length=16, unique=True, default=_new_ref, help_text="Opaque reference put in the codes the holder shows."
     )
     holder = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="holdings")
-    relative = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="held_by")
+    relative = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="held_by"
+    )
+    requested_name = models.CharField(max_length=100, blank=True, default="", help_text="As the holder typed it.")
+    requested_index = models.CharField(
+        max_length=64, blank=True, default="", help_text="Blind index of the identity number the holder typed."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     consent = models.CharField(max_length=10, choices=Consent.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,6 +132,11 @@ class FamilyHolding(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["holder", "relative"], condition=~Q(status="removed"), name="holding_once_per_pair"
+            ),
+            models.UniqueConstraint(
+                fields=["holder", "requested_index"],
+                condition=~Q(status="removed") & ~Q(requested_index=""),
+                name="holding_request_once",
             ),
             models.CheckConstraint(condition=~Q(holder=models.F("relative")), name="holding_not_oneself"),
         ]

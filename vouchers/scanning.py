@@ -190,7 +190,7 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
 
 
 _VOUCHER_SQL = (
-    "SELECT v.id, v.status, p.id, p.name, p.id_number_masked, p.gender, p.birth_date, p.insurance_type, "
+    "SELECT v.id, v.status, p.id, p.name, p.id_number_masked, p.gender, p.id_number_encrypted, p.insurance_type, "
     "p.insured, r.id, r.code, r.name FROM vouchers_voucher v JOIN people_person p ON p.id = v.person_id "
     "JOIN institutions_region r ON r.id = p.region_id WHERE v.ref = %s"
 )
@@ -211,22 +211,20 @@ def _voucher_by_ref(ref: str) -> Voucher | None:
         name,
         masked,
         gender,
-        birth,
+        id_number_encrypted,
         insurance_type,
         insured,
         region_id,
         region_code,
         region_name,
     ) = row
-    if isinstance(birth, str):  # SQLite hands dates back as text
-        birth = datetime.fromisoformat(birth).date()
     region = Region(id=region_id, code=region_code, name=region_name)
     person = Person(
         id=person_id,
         name=name,
         id_number_masked=masked,
         gender=gender,
-        birth_date=birth,
+        id_number_encrypted=id_number_encrypted,
         insurance_type=insurance_type,
         insured=bool(insured),
         region=region,

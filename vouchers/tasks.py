@@ -8,3 +8,11 @@ def rotate_signing_key() -> str | None:
     """Daily: a new signing key; the previous one verifies until its codes have expired."""
     key = key_rotate_if_due()
     return key.short_id if key else None
+
+
+@shared_task(name="vouchers.tasks.expire_pending_holdings", time_limit=120, soft_time_limit=100)
+def expire_pending_holdings() -> int:
+    """Hourly: requests to show a relative's code that nobody consented to within a day are removed."""
+    from vouchers.family import holdings_expire_pending
+
+    return holdings_expire_pending()

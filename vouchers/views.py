@@ -7,15 +7,17 @@ from typing import Any
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.clientip import client_ip
 from portal.errors import NOT_FOUND, DomainError
+from portal.parsing import row_id
 from portal.people.models import Person
 from portal.signin.models import OtpChallenge
-from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
+from portal.signin.permissions import IsResident, IsStaff, IsTerminal, request_person, request_terminal
 from portal.signin.services import otp_request
 from vouchers import family, scanning, selectors
 from vouchers.models import FamilyHolding, ScanSession, Voucher
@@ -51,7 +53,7 @@ class ActivationCodeView(APIView):
         me = _me(request)
         if not me.phone:
             raise DomainError(NO_PHONE)
-        otp_request(phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=request.META.get("REMOTE_ADDR"))
+        otp_request(phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=client_ip(request))
         return Response({"sent": True, "phone_masked": me.masked_phone}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -102,7 +104,7 @@ class CodeView(APIView):
         subject = me
         wanted = request.query_params.get("person")
         if wanted and wanted != str(me.pk):
-            subject = Person.objects.filter(pk=int(wanted) if wanted.isdigit() else 0).first() or me
+            subject = Person.objects.filter(pk=row_id(wanted) or 0).first() or me
             if subject.pk == me.pk:
                 raise DomainError(scanning.NOT_YOUR_RELATIVE)
         issued = scanning.code_issue(viewer=me, subject=subject)
@@ -123,11 +125,19 @@ class CodeView(APIView):
 
 
 def _holding_body(holding: FamilyHolding, me: Person) -> dict[str, Any]:
-    other = holding.relative if holding.holder_id == me.pk else holding.holder
+    """Seen from ``me``'s side. Until the relative consents, the holder sees only what they typed: the
+    answer is the same whether or not the request matched anyone."""
+    if holding.holder_id != me.pk:
+        other: dict[str, Any] = {"id": holding.holder.pk, "name": holding.holder.name}
+    elif holding.status == FamilyHolding.Status.ACTIVE and holding.relative is not None:
+        relative = holding.relative
+        other = {"id": relative.pk, "name": relative.name, "id_number_masked": relative.id_number_masked}
+    else:
+        other = {"id": None, "name": holding.requested_name or (holding.relative.name if holding.relative else "")}
     return {
         "id": holding.pk,
         "role": "holder" if holding.holder_id == me.pk else "relative",
-        "person": {"id": other.pk, "name": other.name, "id_number_masked": other.id_number_masked},
+        "person": other,
         "status": holding.status,
         "consent": holding.consent,
         "created_at": holding.created_at,
@@ -162,7 +172,9 @@ class FamilyView(APIView):
         me = _me(request)
         holding = family.holding_request(holder=me, **data.validated_data)
         body = _holding_body(holding, me)
-        body["consent_by"] = "sms" if holding.relative.phone else "staff"
+        # The same next step whoever it is: if the name and number match an insured person, they get a
+        # code by SMS (or confirm in the app); without a phone, they register at the bureau counter.
+        body["next"] = "consent"
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -270,7 +282,7 @@ class RevocationsForKeyView(RevocationsView):
 class FiguresView(APIView):
     """For staff: activation rate per region and channel, and scans by business type."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(responses={200: None}, tags=["staff"])
     def get(self, request: Request) -> Response:

@@ -12,18 +12,14 @@ from rest_framework.views import APIView
 from payments.benefits.engine import Item
 from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
 from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
-from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
 from portal.errors import NOT_FOUND, DomainError, define
-from portal.identity import parse_id_number
 from portal.institutions.models import Institution
 from portal.people.models import Person
-from portal.people.selectors import person_by_id_number
+from portal.people.selectors import person_read_by_terminal
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
 from vouchers.family import may_show_code_of
 
 INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
-PERSON_UNKNOWN = define("person_unknown", 404, "未找到该参保人", "No insured person matches")
 FIELD_REQUIRED = define("field_required", 400, "缺少必填项：{field}", "Missing required field: {field}")
 
 
@@ -62,15 +58,10 @@ class BenefitEstimateView(APIView):
             institution = terminal.institution
             if "id_number" not in values:
                 raise DomainError(FIELD_REQUIRED, field="id_number")
-            found = person_by_id_number(id_number=parse_id_number(values["id_number"]).number)
-            if found is None:
-                raise DomainError(PERSON_UNKNOWN)
-            person = found
-            audit_record(
-                action=AuditEvent.Action.READ,
-                person=person,
-                purpose="benefits: estimate by terminal",
+            person = person_read_by_terminal(
                 terminal=terminal,
+                id_number=values["id_number"],
+                purpose="benefits: estimate by terminal",
                 fields=["insurance_type", "assistance_group", "contributions", "benefit_usage"],
             )
         else:

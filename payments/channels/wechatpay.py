@@ -46,6 +46,7 @@ from payments.channels.base import (
     TradeState,
 )
 from payments.channels.wechatpay_bill import BEIJING, parse_trade_bill
+from portal.parsing import ascii_digits
 
 AUTH_SCHEME = "WECHATPAY2-SHA256-RSA2048"
 TRADE_STATES: frozenset[str] = frozenset(("SUCCESS", "NOTPAY", "CLOSED", "REFUND", "USERPAYING", "PAYERROR", "REVOKED"))
@@ -166,11 +167,12 @@ def rfc3339(moment: dt.datetime) -> str:
     return moment.astimezone(BEIJING).isoformat(timespec="seconds")
 
 
-def notify_ack(ok: bool, message: str = "") -> tuple[int, dict[str, str]]:
-    """What to answer a notify: 200 SUCCESS (WeChat stops), or 500 FAIL (WeChat tries again later)."""
+def notify_ack(ok: bool, message: str = "", status: int = 400) -> tuple[int, dict[str, str]]:
+    """What to answer a notify: 200 SUCCESS (WeChat stops), or FAIL with a 4xx/5xx status (WeChat tries
+    again later; 503 when we could not process it for now)."""
     if ok:
         return 200, {"code": "SUCCESS", "message": "成功"}
-    return 500, {"code": "FAIL", "message": message or "失败"}
+    return status, {"code": "FAIL", "message": (message or "失败")[:100]}
 
 
 # --- the adapter -------------------------------------------------------------------------------------------
@@ -423,7 +425,7 @@ class WeChatPay:
         """Check the platform's signature; ``headers`` has lower-case names."""
         timestamp, nonce = headers.get("wechatpay-timestamp"), headers.get("wechatpay-nonce")
         signature, serial = headers.get("wechatpay-signature"), headers.get("wechatpay-serial")
-        if not (timestamp and nonce and signature and serial) or not timestamp.isdigit():
+        if not (timestamp and nonce and signature and serial) or not ascii_digits(timestamp):
             raise ChannelError("bad_signature", "missing Wechatpay-* headers")
         key = self._platform.get(serial)
         if key is None:

@@ -7,6 +7,7 @@ processed twice (a retry after a crash) does no harm; the unique notify id answe
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
@@ -17,34 +18,69 @@ from payments.channels.base import ChannelError, ChannelNotify
 from payments.online.models import ChannelNotification
 from payments.online.orders import _channel, cash_confirmed
 from payments.online.refunds import cash_refund_confirmed
+from portal import ratelimit
+from portal.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+REJECTED_KEPT_PER_HOUR = 100  # rejected notifies kept (truncated) for staff; beyond that only counted in the log
+REJECTED_BODY_CHARS = 512
+
+
+def _keep_rejected(channel_name: str, headers: Mapping[str, str], body: bytes, error: str) -> None:
+    """A small, capped record of a notify that failed verification: the first bytes, the reason."""
+    kept, _ = ratelimit.hit(f"notify-rejected:{channel_name}", period=3600)
+    if kept > REJECTED_KEPT_PER_HOUR:
+        logger.warning("notify rejected (not kept, over %s an hour): %s", REJECTED_KEPT_PER_HOUR, error[:80])
+        return
+    wanted = {k: v[:200] for k, v in headers.items() if k.lower().startswith("wechatpay-")}
+    ChannelNotification.objects.create(
+        channel=channel_name,
+        headers=wanted,
+        body=body[:REJECTED_BODY_CHARS].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        error=error[:200],
+    )
 
 
 def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes) -> tuple[bool, str]:
-    """Returns (acknowledge?, what happened). Not acknowledging makes the channel retry later."""
-    raw = ChannelNotification.objects.create(
-        channel=channel_name, headers=dict(headers), body=body.decode("utf-8", errors="replace")
-    )
+    """Returns (acknowledge?, what happened). Not acknowledging makes the channel retry later.
+
+    Verified first: only a notify the channel really signed is stored whole (then processed, then marked
+    done); a rejected one leaves a small capped record. Any refusal is an answer, never an exception.
+    """
     channel = _channel()
     try:
         notify = channel.parse_notify(headers=headers, body=body, now=time.time())
     except ChannelError as error:
-        ChannelNotification.objects.filter(pk=raw.pk).update(error=f"{error.code}: {error.detail}"[:200])
+        _keep_rejected(channel_name, headers, body, f"{error.code}: {error.detail}")
         return False, error.code
     if notify.mchid != channel.mchid or (notify.appid is not None and notify.appid != channel.appid):
-        ChannelNotification.objects.filter(pk=raw.pk).update(error="not our merchant or app")
+        _keep_rejected(channel_name, headers, body, "not our merchant or app")
         return False, "foreign"
     try:
         with transaction.atomic():
-            ChannelNotification.objects.filter(pk=raw.pk).update(
-                notify_id=notify.notify_id, event_type=notify.event_type, out_trade_no=notify.out_trade_no
+            raw = ChannelNotification.objects.create(
+                channel=channel_name,
+                headers=dict(headers),
+                body=body.decode("utf-8"),
+                notify_id=notify.notify_id,
+                event_type=notify.event_type,
+                out_trade_no=notify.out_trade_no,
             )
     except IntegrityError:
         first = ChannelNotification.objects.get(channel=channel_name, notify_id=notify.notify_id)
-        ChannelNotification.objects.filter(pk=raw.pk).update(duplicate_of=first, outcome="duplicate")
+        ChannelNotification.objects.create(
+            channel=channel_name, headers={}, body="", duplicate_of=first, outcome="duplicate"
+        )
         if first.processed_at is not None:
             return True, "duplicate"
         raw = first  # the first copy was stored but never finished: finish it now
-    outcome = process(notify)
+    try:
+        outcome = process(notify)
+    except DomainError as error:  # e.g. an order we do not know: kept for staff, not acknowledged
+        ChannelNotification.objects.filter(pk=raw.pk).update(error=f"{error.code}"[:200])
+        return False, error.code
     ChannelNotification.objects.filter(pk=raw.pk).update(processed_at=timezone.now(), outcome=outcome[:100])
     return True, outcome
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -18,18 +20,17 @@ from payments.online import orders, refunds
 from payments.online.hospital import endpoint_register
 from payments.online.models import OnlineOrder
 from payments.online.notifies import headers_from_meta, notify_receive
-from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
-from portal.errors import DomainError, define
-from portal.identity import parse_id_number
+from portal import ratelimit
+from portal.clientip import client_ip
+from portal.errors import DomainError
 from portal.institutions.models import Terminal
 from portal.money import money
 from portal.people.models import Person
-from portal.people.selectors import person_by_id_number
+from portal.people.selectors import person_read_by_terminal
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
-from vouchers.family import holdings_of_holder
+from vouchers.family import people_visible_to
 
-PATIENT_UNKNOWN = define("patient_unknown", 404, "未找到该参保人", "No insured person matches")
+logger = logging.getLogger(__name__)
 
 
 class OrderItemSerializer(serializers.Serializer):
@@ -97,14 +98,10 @@ class HospitalOrdersView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         terminal = _terminal(request)
-        patient = person_by_id_number(id_number=parse_id_number(values.pop("patient_id_number")).number)
-        if patient is None or not patient.insured:
-            raise DomainError(PATIENT_UNKNOWN)
-        audit_record(
-            action=AuditEvent.Action.READ,
-            person=patient,
-            purpose="online order upload",
+        patient = person_read_by_terminal(
             terminal=terminal,
+            id_number=values.pop("patient_id_number"),
+            purpose="online order upload",
             fields=["insurance_type", "personal_account"],
         )
         order, created = orders.order_upload(terminal=terminal, person=patient, **values)
@@ -176,7 +173,7 @@ def _payer(request: Request) -> Person:
 
 
 def _patients(payer: Person) -> list[int]:
-    return [payer.pk, *[h.relative_id for h in holdings_of_holder(holder=payer).filter(status="active")]]
+    return people_visible_to(viewer=payer)
 
 
 def _patient_order(request: Request, number: str) -> tuple[OnlineOrder, Person]:
@@ -261,20 +258,33 @@ class PayView(APIView):
             order_number=number,
             payer=payer,
             pay_auth_no=data.validated_data["pay_auth_no"],
-            client_ip=request.META.get("REMOTE_ADDR") or "127.0.0.1",
+            client_ip=client_ip(request) or "127.0.0.1",
         )
         return Response(orders.order_body(order))
 
 
+NOTIFY_PER_MINUTE = 1200  # per address: far above what a channel sends, far below a flood
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class WeChatPayNotifyView(View):
-    """The channel's notify: raw body verified by signature; answered the way WeChat Pay expects."""
+    """The channel's notify: raw body verified by signature; answered the way WeChat Pay expects, always
+    (SUCCESS, or FAIL with a 4xx/503 for anything wrong: never a 500)."""
 
     def post(self, request: HttpRequest) -> JsonResponse:
         from payments.channels.wechatpay import notify_ack
 
-        ok, outcome = notify_receive(
-            channel_name="wechatpay", headers=headers_from_meta(request.META), body=request.body
-        )
-        code, body = notify_ack(ok, outcome)
+        used, _ = ratelimit.hit(f"notify:{client_ip(request)}", period=60)
+        if used > NOTIFY_PER_MINUTE:
+            code, body = notify_ack(False, "too many notifies from this address", status=429)
+            return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})
+        try:
+            ok, outcome = notify_receive(
+                channel_name="wechatpay", headers=headers_from_meta(request.META), body=request.body
+            )
+        except DatabaseError:
+            logger.exception("notify not processed (database); the channel will retry")
+            ok, outcome = False, "busy"
+        status = 200 if ok else (503 if outcome == "busy" else 400)
+        code, body = notify_ack(ok, outcome, status=status)
         return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})

@@ -18,7 +18,7 @@ from portal.errors import DomainError
 from portal.institutions.models import Terminal
 from portal.money import money
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
-from vouchers.family import holdings_of_holder
+from vouchers.family import people_visible_to
 
 TRACE_CODE = re.compile(r"^\d{20}$")
 
@@ -211,8 +211,7 @@ class RefundView(APIView):
 def _visible_to(request: Request) -> list[int]:
     me = request_person(request)
     assert me is not None
-    held = [h.relative_id for h in holdings_of_holder(holder=me).filter(status="active")]
-    return [me.pk, *held]
+    return people_visible_to(viewer=me)
 
 
 class MySettlementsView(APIView):

@@ -123,7 +123,15 @@ def _demo_vouchers(progress: Callable[[str], None]) -> tuple[int, int]:
     return vouchers, holdings
 
 
-DEMO_PROOF = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # stands for a scanned household register page
+def _demo_proof() -> bytes:
+    """A small real PNG that stands for a scanned household register page."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (245, 240, 230)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _demo_family_bindings(progress: Callable[[str], None]) -> int:
@@ -161,7 +169,7 @@ def _bind_households() -> None:
                 name=relative.name,
                 id_number=person_id_number(relative),
                 relation=relation,
-                proof=SimpleUploadedFile("hukou.png", DEMO_PROOF, content_type="image/png"),
+                proof=SimpleUploadedFile("hukou.png", _demo_proof(), content_type="image/png"),
             )
             if binding.status == FamilyBinding.Status.AWAITING_CONSENT:
                 binding = binding_consent_in_app(binding_id=binding.pk, bound=relative)

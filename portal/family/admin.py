@@ -2,12 +2,9 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.http import HttpRequest
 
-from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
+from portal.audit.private_files import PrivateFileAdmin
 from portal.errors import DomainError
 from portal.family.models import FamilyBinding, FamilyBindingEvent, FamilyPolicy
 from portal.family.services import binding_review
@@ -25,53 +22,25 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(FamilyBinding)
-class FamilyBindingAdmin(admin.ModelAdmin):
+class FamilyBindingAdmin(PrivateFileAdmin):
     """The review queue: filter by status 'waiting for staff review', open the proof, approve or refuse."""
 
-    list_display = ["id", "initiator", "bound", "relation", "status", "created_at", "proof_link"]
+    list_display = ["id", "initiator", "bound", "relation", "status", "created_at", "private_file_link"]
     list_filter = ["status", "relation"]
     raw_id_fields = ["initiator", "bound"]
-    readonly_fields = [f.name for f in FamilyBinding._meta.fields] + ["proof_link"]
-    exclude = ["proof"]
+    readonly_fields = [f.name for f in FamilyBinding._meta.fields]
     inlines = [EventInline]
     actions = ["approve", "refuse"]
+    private_file_field = "proof"
+    private_file_person = "bound_id"
+    private_file_purpose = "admin: family proof"
+    private_file_url_name = "family_binding_proof"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description="关系证明 / proof")
-    def proof_link(self, binding: FamilyBinding) -> str:
-        if not binding.proof:
-            return "-"
-        return format_html('<a href="{}">open</a>', reverse("admin:family_binding_proof", args=[binding.pk]))
-
-    def get_urls(self) -> list:
-        extra = [
-            path(
-                "<int:binding_id>/proof/",
-                self.admin_site.admin_view(self.proof_view),
-                name="family_binding_proof",
-            )
-        ]
-        return extra + super().get_urls()
-
-    def proof_view(self, request: HttpRequest, binding_id: int) -> HttpResponse | FileResponse:
-        binding = FamilyBinding.objects.get(pk=binding_id)
-        if not request.user.has_perm("family.view_familybinding"):
-            return HttpResponse(status=403)
-        audit_record(
-            action=AuditEvent.Action.READ,
-            person=binding.bound_id,
-            purpose="admin: family proof",
-            user=request.user,
-            fields=["proof"],
-        )
-        response = FileResponse(binding.proof.open("rb"), content_type=binding.proof_content_type)
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     def _review(self, request: HttpRequest, queryset: QuerySet[FamilyBinding], approve: bool) -> None:
         for binding in queryset.filter(status=FamilyBinding.Status.AWAITING_REVIEW):

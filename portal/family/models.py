@@ -45,7 +45,10 @@ def private_storage() -> FileSystemStorage:
 
 
 def proof_path(instance: FamilyBinding, filename: str) -> str:
+    """A random name; the extension comes from the service, which names the file by its checked type."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    if extension not in ("jpg", "png", "pdf"):
+        extension = "bin"
     return f"family-proofs/{uuid.uuid4().hex}.{extension}"
 
 

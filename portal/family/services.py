@@ -124,7 +124,7 @@ def binding_request(
         raise DomainError(OTHER_REGION)
     if relation not in policy.allowed_relations:
         raise DomainError(RELATION_NOT_ALLOWED, relation=relation)
-    content_type, _ = check_proof(proof, max_bytes=policy.proof_max_bytes)
+    content_type, extension = check_proof(proof, max_bytes=policy.proof_max_bytes)
     now = timezone.now()
     # A parent binding a minor child consents as the guardian; everyone else consents themself.
     guardian = relation == "child" and _age(bound, timezone.localdate()) < ADULT_AGE
@@ -142,7 +142,8 @@ def binding_request(
                     proof_content_type=content_type,
                     consent_expires_at=now + timedelta(hours=policy.consent_hours),
                 )
-                binding.proof.save(proof.name or "proof", proof, save=False)  # type: ignore[union-attr]
+                # Stored under a name the server chooses, with the extension of the type the content has.
+                binding.proof.save(f"proof.{extension}", proof, save=False)
                 binding.save()
         except IntegrityError:
             raise DomainError(ALREADY_BOUND) from None

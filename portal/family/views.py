@@ -7,14 +7,16 @@ from typing import Any
 from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.audit.private_files import private_file_response
 from portal.errors import DomainError
 from portal.family import selectors, services
 from portal.family.models import FamilyBinding, Relation
+from portal.hygiene import SafeJSONParser
 from portal.money import money
 from portal.people.models import Person
 from portal.signin.permissions import IsResident, request_person
@@ -56,7 +58,7 @@ class BindRequestSerializer(serializers.Serializer):
 
 class BindingsView(APIView):
     permission_classes = [IsResident]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
     @extend_schema(responses={200: None}, tags=["family sharing"])
     def get(self, request: Request) -> Response:
@@ -141,7 +143,4 @@ class BindingProofView(APIView):
         binding = FamilyBinding.objects.filter(pk=binding_id).first()
         if binding is None or me.pk not in (binding.initiator_id, binding.bound_id) or not binding.proof:
             raise DomainError(services.BINDING_NOT_FOUND)
-        response = FileResponse(binding.proof.open("rb"), content_type=binding.proof_content_type)
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return private_file_response(binding.proof, binding.proof_content_type)

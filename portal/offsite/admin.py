@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from portal.audit.private_files import PrivateFileAdmin
 from portal.errors import DomainError
 from portal.ledger.admin import ReadOnlyInline
 from portal.offsite.models import CommitmentText, FilingCategory, FilingEvent, OffsiteFiling
@@ -35,7 +36,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(OffsiteFiling)
-class OffsiteFilingAdmin(admin.ModelAdmin):
+class OffsiteFilingAdmin(PrivateFileAdmin):
     """Review queue (status: waiting for review) and verification sample (verification: selected)."""
 
     list_display = [
@@ -53,6 +54,10 @@ class OffsiteFilingAdmin(admin.ModelAdmin):
     raw_id_fields = ["person", "filed_by", "category", "commitment"]
     readonly_fields = [f.name for f in OffsiteFiling._meta.fields]
     inlines = [EventInline]
+    private_file_field = "materials"
+    private_file_person = "person_id"
+    private_file_purpose = "admin: off-site filing documents"
+    private_file_url_name = "offsite_filing_materials"
     actions = ["approve", "reject", "verified_true", "verified_false"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import random
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,6 +18,7 @@ from portal.errors import DomainError, define
 from portal.family.proofs import check_proof
 from portal.identity import PROVINCE_CODES
 from portal.offsite.models import CommitmentText, FilingCategory, FilingEvent, OffsiteFiling
+from portal.parsing import ascii_digits
 from portal.people.models import Person
 from portal.signin.sms import SmsError, get_backend
 from portal.transitions import transition
@@ -94,7 +96,13 @@ def _dates_error(reason: str) -> DomainError:
 
 def check_destination(code: str, *, home: str) -> str:
     code = code.strip()
-    if len(code) != 6 or not code.isdigit() or code[:2] not in PROVINCE_CODES or code[2:4] == "00" or code[4:] != "00":
+    if (
+        len(code) != 6
+        or not ascii_digits(code)
+        or code[:2] not in PROVINCE_CODES
+        or code[2:4] == "00"
+        or code[4:] != "00"
+    ):
         raise DomainError(DESTINATION_INVALID, code=code[:12])
     if code == home:
         raise DomainError(DESTINATION_HOME)
@@ -200,7 +208,7 @@ def filing_create(
         )
         if materials is not None and commitment is None:
             _, extension = check_proof(materials, max_bytes=5 * 1024 * 1024)
-            filing.materials.save(f"{person.pk}-{today:%Y%m%d}.{extension}", materials, save=False)
+            filing.materials.save(f"{uuid.uuid4().hex}.{extension}", materials, save=False)
         filing.save()
         by = "resident" if filed_by.pk == person.pk else "guardian"
         FilingEvent.objects.create(

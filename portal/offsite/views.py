@@ -7,18 +7,18 @@ from typing import Any
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAdminUser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.errors import DomainError
+from portal.hygiene import SafeJSONParser
 from portal.offsite import selectors, services
 from portal.offsite.models import FilingCategory, OffsiteFiling
 from portal.people.models import Person
-from portal.signin.permissions import IsResident, request_person
-from vouchers.family import holdings_of_holder, may_show_code_of
+from portal.signin.permissions import IsResident, IsStaff, request_person
+from vouchers.family import may_show_code_of, people_visible_to
 
 
 def _me(request: Request) -> Person:
@@ -105,12 +105,12 @@ class FilingSerializer(serializers.Serializer):
 
 class FilingsView(APIView):
     permission_classes = [IsResident]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses={200: None}, tags=["off-site filing"])
     def get(self, request: Request) -> Response:
         me = _me(request)
-        people = [me.pk, *[h.relative_id for h in holdings_of_holder(holder=me).filter(status="active")]]
+        people = people_visible_to(viewer=me)
         rows = OffsiteFiling.objects.filter(person_id__in=people).select_related("category", "commitment")
         return Response({"results": [_filing(f) for f in rows.prefetch_related("events")[:50]]})
 
@@ -169,7 +169,7 @@ class FilingCancelView(APIView):
 
 
 class FiguresView(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaff]
 
     @extend_schema(operation_id="staff_offsite_figures", responses={200: None}, tags=["staff"])
     def get(self, request: Request) -> Response:

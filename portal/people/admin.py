@@ -10,6 +10,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.errors import DomainError
 from portal.identity import normalize_id_number, parse_id_number
+from portal.parsing import row_id
 from portal.people.models import Contribution, Household, Person, User
 from portal.people.services import id_number_index, person_create
 
@@ -94,7 +95,7 @@ class PersonAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        if request.method == "GET" and object_id.isdigit() and Person.objects.filter(pk=object_id).exists():
+        if request.method == "GET" and row_id(object_id) and Person.objects.filter(pk=object_id).exists():
             audit_record(
                 action=AuditEvent.Action.READ,
                 person=int(object_id),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 mobile_phone = RegexValidator(r"^1[3-9]\d{9}$", "A mainland mobile number has 11 digits and starts with 1.")
 
@@ -47,7 +50,6 @@ class Person(models.Model):
     id_number_encrypted = models.TextField(editable=False)
     id_number_index = models.CharField(max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField(max_length=18, editable=False)
-    birth_date = models.DateField(editable=False)
     gender = models.CharField(max_length=6, choices=Gender.choices, editable=False)
     phone = models.CharField(max_length=11, blank=True, default="", validators=[mobile_phone])
     region = models.ForeignKey("institutions.Region", on_delete=models.PROTECT, related_name="persons")
@@ -69,6 +71,14 @@ class Person(models.Model):
         return f"{self.name} {self.id_number_masked}"
 
     __repr__ = __str__
+
+    @cached_property
+    def birth_date(self) -> dt.date:
+        """From the encrypted identity number: birth dates are not stored in clear (PIPL)."""
+        from portal.crypto import decrypt
+
+        number = decrypt(self.id_number_encrypted, context="person.id_number")
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
     @property
     def is_employee(self) -> bool:

@@ -42,7 +42,6 @@ def person_create(
         id_number_encrypted=crypto.encrypt(facts.number, context=ID_NUMBER_CONTEXT),
         id_number_index=id_number_index(facts.number),
         id_number_masked=mask_id_number(facts.number),
-        birth_date=facts.birth_date,
         gender=facts.gender,
         phone=phone,
         region=region,

@@ -83,7 +83,25 @@ def searches_without_results(*, since: dt.datetime | None = None, limit: int = 2
     return [FailedSearch(query=row["query"], times=row["times"], last_seen=row["last_seen"]) for row in rows]
 
 
-class LeastHelpfulView(ReportView):
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A cell that a spreadsheet would run as a formula (=HYPERLINK(...) typed into a search or a comment)
+    is written as text: a leading apostrophe, as OWASP advises for CSV injection."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeCsvReport(ReportView):
+    """Wagtail's report, with CSV cells that never start a formula (its Excel export already stores text)."""
+
+    def write_csv_row(self, writer: Any, row_dict: dict[str, Any]) -> Any:
+        return super().write_csv_row(writer, {field: csv_safe(value) for field, value in row_dict.items()})
+
+
+class LeastHelpfulView(SafeCsvReport):
     page_title = "最没帮助的回答 / Least helpful answers"
     header_icon = "help"
     index_url_name = "qa_reports:least_helpful"
@@ -108,7 +126,7 @@ class LeastHelpfulView(ReportView):
         return least_helpful_entries()
 
 
-class FailedSearchesView(ReportView):
+class FailedSearchesView(SafeCsvReport):
     page_title = "没有结果的搜索 / Searches that found nothing"
     header_icon = "search"
     index_url_name = "qa_reports:failed_searches"

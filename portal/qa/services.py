@@ -162,7 +162,7 @@ def feedback_submit(*, entry_id: int, helpful: bool, comment: str, client_key: s
     now = timezone.now()
     used, left = ratelimit.hit(f"qa-feedback:{client}", period=3600)
     if used > settings.QA_FEEDBACK_PER_HOUR:
-        raise DomainError(QA_FEEDBACK_TOO_MANY, details={"retry_after_seconds": left})
+        raise DomainError(QA_FEEDBACK_TOO_MANY, details={"retry_after": left})
     return EntryFeedback.objects.update_or_create(
         entry=entry,
         client=client,

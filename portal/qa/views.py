@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.clientip import client_ip
 from portal.errors import Bilingual, DomainError
 from portal.people.selectors import person_for_user
 from portal.qa import selectors, services
@@ -147,7 +148,7 @@ def client_key(request: Any) -> str:
     person = person_for_user(user=getattr(request, "user", None))
     if person is not None:
         return f"person:{person.pk}"
-    return f"addr:{request.META.get('REMOTE_ADDR', '')}"
+    return f"addr:{client_ip(request)}"
 
 
 class FeedbackView(APIView):

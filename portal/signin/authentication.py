@@ -90,7 +90,10 @@ class TerminalSignatureAuthentication(BaseAuthentication):
         if not (timestamp and nonce and sent):
             raise DomainError(SIGNATURE_MISSING)
         max_age = settings.TERMINAL_SIGNATURE_MAX_AGE_SECONDS
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise DomainError(REQUEST_STALE, seconds=max_age)
+        if abs(time.time() - int(timestamp)) > max_age:
             raise DomainError(REQUEST_STALE, seconds=max_age)
         if not _NONCE.match(nonce):
             raise DomainError(SIGNATURE_INVALID, details={"reason": "nonce format"})

@@ -5,6 +5,15 @@ from rest_framework import serializers
 
 class SmsCodeRequestSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=20)
+    challenge = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "After a 428 challenge_required: the solved proof-of-work (ALTCHA v1 payload, base64 JSON of "
+            "algorithm, challenge, number, salt, signature) for the challenge in the error's details."
+        ),
+    )
 
 
 class SmsCodeSentSerializer(serializers.Serializer):

@@ -13,9 +13,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from portal.errors import DomainError, define
+from portal import ratelimit
+from portal.errors import DomainError, define, wait_words
+from portal.parsing import ascii_digits
 from portal.people.models import Person, User, mobile_phone
 from portal.people.services import person_user
+from portal.signin.challenge import challenge_demand
 from portal.signin.models import OtpChallenge, ResidentToken
 from portal.signin.sms import SmsError, get_backend
 
@@ -24,14 +27,18 @@ logger = logging.getLogger(__name__)
 PHONE_INVALID = define(
     "phone_invalid", 400, "手机号码格式不正确", "The phone number is not a valid mainland mobile number"
 )
-OTP_TOO_SOON = define(
-    "otp_too_soon", 429, "验证码已发送，请 {wait} 秒后再试", "A code was just sent; try again in {wait} seconds"
-)
+OTP_TOO_SOON = define("otp_too_soon", 429, "验证码已发送，请{wait}后再试", "A code was just sent; try again in {wait}")
 OTP_DAILY_LIMIT = define(
     "otp_daily_limit",
     429,
-    "今日获取验证码次数已达上限，请明天再试",
-    "Too many codes today for this number; try tomorrow",
+    "今日从本设备获取验证码次数已达上限，请明天再试",
+    "Too many codes today for this number from this device; try tomorrow",
+)
+SMS_BUSY = define(
+    "sms_busy",
+    503,
+    "短信服务繁忙，请{wait}后再试",
+    "The text-message service is busy; try again in {wait}",
 )
 OTP_INVALID = define(
     "otp_invalid", 400, "验证码不正确，还可尝试 {remaining} 次", "The code is wrong; {remaining} attempts left"
@@ -58,23 +65,53 @@ def _check_phone(phone: str) -> str:
 
 
 def otp_request(
-    *, phone: str, client_ip: str | None = None, purpose: str = OtpChallenge.Purpose.SIGN_IN
+    *,
+    phone: str,
+    client_ip: str | None = None,
+    purpose: str = OtpChallenge.Purpose.SIGN_IN,
+    challenge: str | None = None,
 ) -> OtpChallenge:
-    """Send a one-time code. The answer is the same whether or not the phone is registered."""
+    """Send a one-time code. The answer is the same whether or not the phone is registered.
+
+    Strangers can neither flood a phone nor lock its owner out:
+    - one code per phone per ``OTP_RESEND_SECONDS`` (60 s), from anywhere;
+    - past ``OTP_FREE_PER_PHONE`` codes a day for the phone (3), or ``OTP_FREE_PER_ADDRESS`` an hour from
+      the address (5), a proof-of-work challenge comes first (portal.signin.challenge), harder with each
+      further code for the phone from that address;
+    - ``OTP_MAX_PER_PHONE_PER_DAY`` (10) counts per phone *and address*: a stranger's requests use up
+      the stranger's allowance, not the owner's;
+    - ``SMS_GLOBAL_PER_HOUR`` caps what the whole service sends.
+    """
     phone = _check_phone(phone)
     now = timezone.now()
+    day_ago, hour_ago = now - timedelta(days=1), now - timedelta(hours=1)
+    sent = OtpChallenge.objects.filter(phone=phone, created_at__gte=day_ago)
+    from_here = sent.filter(client_ip=client_ip).count() if client_ip else 0
+    if client_ip and from_here >= settings.OTP_MAX_PER_PHONE_PER_DAY:
+        raise DomainError(OTP_DAILY_LIMIT)
+    by_phone = sent.count()
+    by_address = OtpChallenge.objects.filter(client_ip=client_ip, created_at__gte=hour_ago).count() if client_ip else 0
+    anonymous = purpose == OtpChallenge.Purpose.SIGN_IN  # the others come from a signed-in resident
+    if anonymous and (by_phone >= settings.OTP_FREE_PER_PHONE or by_address >= settings.OTP_FREE_PER_ADDRESS):
+        steps = max(from_here - settings.OTP_FREE_PER_PHONE + 1, by_address - settings.OTP_FREE_PER_ADDRESS, 0)
+        challenge_demand(steps=steps, given=challenge)
     lock_key = f"otp-resend:{purpose}:" + hashlib.sha256(phone.encode()).hexdigest()
     if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, 1, timeout=settings.OTP_RESEND_SECONDS):
         raise DomainError(
-            OTP_TOO_SOON, wait=settings.OTP_RESEND_SECONDS, details={"retry_after": settings.OTP_RESEND_SECONDS}
+            OTP_TOO_SOON,
+            wait=wait_words(settings.OTP_RESEND_SECONDS),
+            details={"retry_after": settings.OTP_RESEND_SECONDS},
         )
-    sent_today = OtpChallenge.objects.filter(phone=phone, created_at__gte=now - timedelta(days=1)).count()
-    if sent_today >= settings.OTP_MAX_PER_PHONE_PER_DAY:
-        raise DomainError(OTP_DAILY_LIMIT)
     person = Person.objects.filter(phone=phone, insured=True).first()
+    if person is not None:
+        used, left = ratelimit.hit("sms-global", period=3600)
+        if used > settings.SMS_GLOBAL_PER_HOUR:
+            cache.delete(lock_key)
+            logger.error("the global SMS budget of %s an hour is used up", settings.SMS_GLOBAL_PER_HOUR)
+            raise DomainError(SMS_BUSY, wait=wait_words(left), details={"retry_after": left})
     code = f"{secrets.randbelow(1_000_000):06d}"
     salt = secrets.token_hex(8)
-    challenge = OtpChallenge.objects.create(
+    otp = OtpChallenge.objects.create(
         phone=phone,
         purpose=purpose,
         person=person,
@@ -91,7 +128,7 @@ def otp_request(
             logger.warning("SMS provider refused a code: %s", error.code)
             cache.delete(lock_key)  # the resident may ask again at once
             raise DomainError(SMS_UNAVAILABLE) from None
-    return challenge
+    return otp
 
 
 def otp_verify(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.SIGN_IN) -> Person:
@@ -113,7 +150,10 @@ def otp_verify(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.SIG
         raise DomainError(OTP_LOCKED)
     salt, _, expected = challenge.code_hash.partition("$")
     code = code.strip()
-    if not (code.isdigit() and constant_time_compare(_code_hash(salt, code), expected)) or challenge.person_id is None:
+    if (
+        not (ascii_digits(code) and constant_time_compare(_code_hash(salt, code), expected))
+        or challenge.person_id is None
+    ):
         remaining = max(settings.OTP_MAX_ATTEMPTS - challenge.attempts - 1, 0)
         if remaining == 0:
             raise DomainError(OTP_LOCKED)

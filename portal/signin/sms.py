@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Protocol
 
 from django.conf import settings
@@ -38,14 +39,31 @@ def sms_text(code: str, ttl_minutes: int, purpose: str = "sign_in") -> str:
     return f"【医保服务】您正在{action}，验证码 {code}，{ttl_minutes} 分钟内有效。请勿告诉他人。"
 
 
+def masked_phone(phone: str) -> str:
+    """138****1234: what logs and staff pages may show of a phone number."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
+
+
+# Backends that deliver nothing to a phone: embedded mode and tests only (production refuses them).
+NON_DELIVERING = ("portal.signin.sms.ConsoleSmsBackend", "portal.signin.sms.LocmemSmsBackend")
+
+
 class ConsoleSmsBackend:
-    """Embedded mode: the message goes to the server log, so a developer can sign in."""
+    """Embedded mode only: the message is printed on the server's terminal so a developer can sign in.
+
+    It is written to the terminal, not to the log: logs (which may be shipped and kept) carry only the
+    masked number, never the code."""
 
     def send_code(self, *, phone: str, code: str, ttl_minutes: int, purpose: str = "sign_in") -> None:
-        logger.warning("SMS to %s: %s", phone, sms_text(code, ttl_minutes, purpose))
+        self._print(phone, sms_text(code, ttl_minutes, purpose))
 
     def send_notice(self, *, phone: str, text: str) -> None:
-        logger.warning("SMS to %s: %s", phone, text)
+        self._print(phone, text)
+
+    def _print(self, phone: str, text: str) -> None:
+        logger.info("SMS to %s sent to the terminal (embedded mode)", masked_phone(phone))
+        sys.stderr.write(f"[embedded SMS, not sent] to {phone}: {text}\n")
+        sys.stderr.flush()
 
 
 class LocmemSmsBackend:

@@ -6,22 +6,32 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from portal.clientip import client_ip
 from portal.signin import serializers as s
 from portal.signin.models import ResidentToken
+from portal.signin.permissions import IsResident
 from portal.signin.services import otp_request, otp_verify, token_issue, token_revoke
 
 
-class OtpRequestThrottle(AnonRateThrottle):
+class ByClientAddress:
+    """Throttle by the trusted client address (portal.clientip), never by a header the client writes."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
+
+
+class OtpRequestThrottle(ByClientAddress, AnonRateThrottle):
     scope = "otp_request"
 
 
-class OtpVerifyThrottle(AnonRateThrottle):
+class OtpVerifyThrottle(ByClientAddress, AnonRateThrottle):
     scope = "otp_verify"
 
 
@@ -36,7 +46,11 @@ class SmsCodeView(APIView):
     def post(self, request: Request) -> Response:
         data = s.SmsCodeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        otp_request(phone=data.validated_data["phone"], client_ip=request.META.get("REMOTE_ADDR"))
+        otp_request(
+            phone=data.validated_data["phone"],
+            client_ip=client_ip(request),
+            challenge=data.validated_data.get("challenge") or None,
+        )
         body = {"sent": True, "expires_in": settings.OTP_TTL_SECONDS, "resend_after": settings.OTP_RESEND_SECONDS}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
@@ -52,6 +66,10 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["client"] == "web":
+            # A session cookie is what a cross-site form could plant (login CSRF): the web page's token
+            # must come with it, as for every other session request.
+            CsrfEnforcer().enforce(request)
         person = otp_verify(phone=data.validated_data["phone"], code=data.validated_data["code"])
         assert person.user is not None
         if data.validated_data["client"] == "app":
@@ -61,8 +79,13 @@ class LoginView(APIView):
         return Response({"client": "web"})
 
 
+class CsrfEnforcer(SessionAuthentication):
+    def enforce(self, request: Request) -> None:
+        self.enforce_csrf(request)
+
+
 class LogoutView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsResident]
 
     @extend_schema(request=None, responses={204: None}, tags=["sign-in"])
     def post(self, request: Request) -> Response:

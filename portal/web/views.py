@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +14,14 @@ from django.views.decorators.http import require_POST
 from rest_framework.settings import api_settings
 
 from portal import ratelimit
-from portal.errors import RATE_LIMITED, Bilingual, DomainError
+from portal.clientip import client_ip
+from portal.errors import RATE_LIMITED, Bilingual, DomainError, wait_words
 from portal.ledger.selectors import account_entries, personal_account
 from portal.money import fen_to_yuan
+from portal.parsing import row_id
 from portal.people.models import Person
 from portal.people.services import person_user
+from portal.signin.challenge import CHALLENGE_INVALID, CHALLENGE_REQUIRED
 from portal.signin.models import OtpChallenge
 from portal.signin.services import OTP_TOO_SOON, otp_request, otp_verify
 from portal.web.access import field_errors, resident_required, safe_next
@@ -33,9 +37,9 @@ def _limit_by_address(request: HttpRequest, scope: str) -> None:
     """The API's per-address limits on sign-in codes (THROTTLE_OTP_REQUEST / _VERIFY) hold here too."""
     number, unit = str(api_settings.DEFAULT_THROTTLE_RATES[scope]).split("/")  # "20/hour", as DRF reads it
     count, period = int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
-    used, left = ratelimit.hit(f"web-{scope}:{request.META.get('REMOTE_ADDR', '')}", period=period)
+    used, left = ratelimit.hit(f"web-{scope}:{client_ip(request)}", period=period)
     if used > count:
-        raise DomainError(RATE_LIMITED, wait=left)
+        raise DomainError(RATE_LIMITED, wait=wait_words(left), details={"retry_after": left})
 
 
 def signin(request: HttpRequest) -> HttpResponse:
@@ -51,9 +55,12 @@ def signin(request: HttpRequest) -> HttpResponse:
                 login(request, person_user(person=person), backend="django.contrib.auth.backends.ModelBackend")
                 return HttpResponseRedirect(context["next"])
             _limit_by_address(request, "otp_request")
-            otp_request(phone=phone, client_ip=request.META.get("REMOTE_ADDR"))
+            otp_request(phone=phone, client_ip=client_ip(request), challenge=request.POST.get("challenge") or None)
             context["step"] = "code"
         except DomainError as error:
+            if error.code in (CHALLENGE_REQUIRED, CHALLENGE_INVALID):
+                # The page's script solves it (about a second) and sends the form again by itself.
+                context["challenge"] = json.dumps(error.details["challenge"])
             context["errors"] = field_errors(error, {}, default="code" if context["step"] == "code" else "phone")
     return render(request, "web/signin.html", context)
 
@@ -91,7 +98,7 @@ def voucher(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/voucher.html",
-        {"me": me, "active": active, "holdings": holdings, "shown": shown if shown.isdigit() else ""},
+        {"me": me, "active": active, "holdings": holdings, "shown": shown if row_id(shown) else ""},
     )
 
 
@@ -110,9 +117,7 @@ def activate(request: HttpRequest) -> HttpResponse:
             if request.POST.get("step") == "send":
                 if not me.phone:
                     raise DomainError(NO_PHONE)
-                otp_request(
-                    phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=request.META.get("REMOTE_ADDR")
-                )
+                otp_request(phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=client_ip(request))
                 context["sent"] = True
             else:
                 context["sent"] = True
@@ -136,11 +141,16 @@ def activate(request: HttpRequest) -> HttpResponse:
 @require_POST
 def preferences(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(safe_next(request))
-    if "elderly" in request.POST:
+
+    # Secure wherever the session cookie is (production): a preference never travels in clear text.
+    def remember(name: str, value: str) -> None:
         response.set_cookie(
-            ELDERLY_COOKIE, "1" if request.POST["elderly"] == "1" else "0", max_age=YEAR, samesite="Lax"
+            name, value, max_age=YEAR, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE, httponly=True
         )
+
+    if "elderly" in request.POST:
+        remember(ELDERLY_COOKIE, "1" if request.POST["elderly"] == "1" else "0")
     language = request.POST.get("language")
     if language in dict(settings.LANGUAGES):
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=YEAR, samesite="Lax")
+        remember(settings.LANGUAGE_COOKIE_NAME, str(language))
     return response

@@ -104,6 +104,7 @@ class Deployment:
             HOSPITAL_EVENTS_EVERY_SECONDS="2",
             HOSPITAL_EVENT_RETRY_BASE_SECONDS="1",
             LOG_LEVEL="WARNING",
+            HOSPITAL_NOTIFY_ALLOWED_NETWORKS="127.0.0.0/8",  # the tests' hospital receiver is local
         )
         return env
 

@@ -110,7 +110,7 @@ class Receiver:
             self.changed.notify_all()
             if self.fail_next > 0:
                 self.fail_next -= 1
-                return notify_ack(False, "busy")
+                return notify_ack(False, "busy", status=503)
             return notify_ack(True)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ChannelNotify]:
@@ -318,7 +318,7 @@ def test_it_retries_a_notify_until_the_merchant_acknowledges_it(
 
     assert len({n.notify_id for n in notifies}) == 1
     assert eventually(lambda: len(standin.notify_log) == 3)
-    assert [(e["attempt"], e["status"]) for e in standin.notify_log] == [(1, 500), (2, 500), (3, 200)]
+    assert [(e["attempt"], e["status"]) for e in standin.notify_log] == [(1, 503), (2, 503), (3, 200)]
 
 
 def test_a_duplicated_notify_arrives_twice_with_the_same_id(
@@ -380,7 +380,7 @@ def test_it_refuses_a_forged_notify(channel: WeChatPay, standin: WeChatPayStandI
 
     status = standin.send_forged_notify(receiver.url, out_trade_no, 1234)
 
-    assert status == 500
+    assert status == 400
     assert [e.code for e in receiver.errors] == ["bad_signature"] and receiver.notifies == []
     assert channel.query_order(out_trade_no=out_trade_no).trade_state == "NOTPAY"
 
@@ -388,9 +388,9 @@ def test_it_refuses_a_forged_notify(channel: WeChatPay, standin: WeChatPayStandI
 def test_it_refuses_a_stale_notify(channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver) -> None:
     status = standin.send_stale_notify(receiver.url, number(), 1234)
 
-    assert status == 500
+    assert status == 400
     assert [e.code for e in receiver.errors] == ["stale"] and receiver.notifies == []
-    assert [(e["kind"], e["status"]) for e in standin.notify_log] == [("stale", 500)]
+    assert [(e["kind"], e["status"]) for e in standin.notify_log] == [("stale", 400)]
 
 
 def test_it_accepts_a_notify_only_within_its_freshness_window_and_with_any_header_case(
@@ -834,7 +834,8 @@ def test_the_command_line_serves_the_standin_with_the_dev_keys() -> None:
 
 def test_notify_ack_answers_what_wechat_expects() -> None:
     assert notify_ack(True) == (200, {"code": "SUCCESS", "message": "成功"})
-    assert notify_ack(False, "验签失败") == (500, {"code": "FAIL", "message": "验签失败"})
+    assert notify_ack(False, "验签失败") == (400, {"code": "FAIL", "message": "验签失败"})  # never a 500
+    assert notify_ack(False, "busy", status=503) == (503, {"code": "FAIL", "message": "busy"})
 
 
 def test_the_dev_config_has_a_32_byte_apiv3_key_and_matching_key_pairs() -> None:

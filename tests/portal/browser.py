@@ -40,3 +40,17 @@ def sign_in(page: Any, phone: str) -> None:
     shot(page, "signin")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/")
+
+
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true. ``page.evaluate`` runs through the DevTools protocol,
+    which the page's Content-Security-Policy does not govern; ``page.wait_for_function`` compiles its
+    predicate inside the page, which the policy (no 'unsafe-eval') rightly refuses."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(expression):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {expression}")

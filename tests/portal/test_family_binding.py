@@ -11,11 +11,9 @@ from portal.family.models import FamilyBinding, FamilyBindingEvent
 from portal.family.services import binding_review, bindings_expire_overdue
 from portal.people.services import person_id_number
 from tests import factories
+from tests.uploads import PDF, PNG
 
 pytestmark = pytest.mark.django_db
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.7\n" + b"0" * 64
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from portal.offsite.services import (
 )
 from portal.people.models import Contribution
 from tests import factories
+from tests.uploads import PDF
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -59,7 +60,7 @@ def test_a_commitment_filing_takes_effect_at_once_with_the_wording_version(resid
 
 def test_documents_go_to_staff_review(resident_api) -> None:
     api = resident_api(factories.person(insurance_type="employee"))
-    upload = SimpleUploadedFile("work.pdf", b"%PDF-1.7 assignment letter", content_type="application/pdf")
+    upload = SimpleUploadedFile("work.pdf", PDF, content_type="application/pdf")
     body = {
         "category": "stationed_worker",
         "destination_code": "440300",

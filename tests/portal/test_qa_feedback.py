@@ -48,7 +48,7 @@ def test_feedback_is_rate_limited_per_client(settings) -> None:  # type: ignore[
     assert refused.status_code == 429
     assert refused.json()["code"] == "qa_feedback_too_many"
     assert refused.json()["message"].startswith("Too much feedback")
-    assert refused.json()["details"]["retry_after_seconds"] > 0
+    assert refused.json()["details"]["retry_after"] > 0
     # Another device is not affected.
     assert _vote(Client(REMOTE_ADDR="10.0.0.9"), entries[3].pk, True).status_code == 201
 

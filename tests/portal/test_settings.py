@@ -51,7 +51,10 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "ybpz.example.gov.cn",
-    "SMS_BACKEND": "portal.signin.sms.ConsoleSmsBackend",
+    "SMS_BACKEND": "portal.signin.aliyun_sms.AliyunSmsBackend",
+    "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI5tExampleKeyId",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": "example-access-key-secret-0123456789",
+    "ALIYUN_SMS_CODE_TEMPLATE": "SMS_123456789",
     "CASH_CHANNEL_BASE_URL": "https://api.mch.weixin.qq.com",
     "WECHATPAY_MCHID": "1900000109",
     "WECHATPAY_APPID": "wxd678efh567hg6787",
@@ -84,3 +87,29 @@ def test_production_passes_the_deployment_checklist_without_warnings() -> None:
     result = _django(["check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+DEV_IDENTITY_KEY = "ZW1iZWRkZWQtbW9kZS1pZGVudGl0eS1rZXktMDAwMDE="  # published in settings.py for embedded mode
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "named"),
+    [
+        ({"SMS_BACKEND": "portal.signin.sms.ConsoleSmsBackend"}, "SMS_BACKEND=portal.signin.sms.ConsoleSmsBackend"),
+        ({"SMS_BACKEND": "portal.signin.sms.LocmemSmsBackend"}, "SMS_BACKEND=portal.signin.sms.LocmemSmsBackend"),
+        ({"DEBUG": "true"}, "DEBUG=true is refused in production"),
+        (
+            {"IDENTITY_ENCRYPTION_KEYS": f"k2:{generate_key()},dev1:{DEV_IDENTITY_KEY}"},
+            "IDENTITY_ENCRYPTION_KEYS holds the published embedded-mode key",
+        ),
+        (
+            {"IDENTITY_INDEX_KEY": "ZW1iZWRkZWQtbW9kZS1ibGluZC1pbmRleC1rZXktMDAwMDE="},
+            "IDENTITY_INDEX_KEY is the published",
+        ),
+        ({"CASH_CHANNEL_DEV_KEYS": "true"}, "CASH_CHANNEL_DEV_KEYS cannot be used in production"),
+    ],
+)
+def test_production_refuses_each_unsafe_setting_and_names_it(unsafe: dict[str, str], named: str) -> None:
+    result = _django(["check"], {**PRODUCTION, **unsafe})
+    assert result.returncode != 0
+    assert named in result.stderr

@@ -16,7 +16,7 @@ from PIL import Image
 from portal.qa.services import ensure_qa_setup, load_demo_content
 from portal.signin.sms import LocmemSmsBackend
 from tests import factories
-from tests.portal.browser import BROWSER_TESTS, shot, sign_in
+from tests.portal.browser import BROWSER_TESTS, shot, sign_in, wait_until
 from vouchers import verify
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue
@@ -47,15 +47,31 @@ def test_sign_in_with_an_sms_code_then_home(page: Any) -> None:
     shot(page, "home")
 
 
+def test_the_security_check_before_a_code_runs_by_itself_and_needs_no_typing(page: Any, settings: Any) -> None:
+    """Past the free codes for a phone, a proof-of-work check comes first: the page solves it in the
+    browser (under the Content-Security-Policy, with the page's nonce) and sends the form again."""
+    from portal.signin.models import OtpChallenge
+
+    settings.OTP_FREE_PER_PHONE = 1
+    person = factories.person(phone="13900005555")
+    OtpChallenge.objects.create(phone=person.phone, code_hash="x$y", expires_at=person.created_at)  # one sent earlier
+    page.goto("/signin")
+    page.get_by_label("手机号").fill(person.phone)
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_label("短信验证码").wait_for(timeout=30_000)  # solved and sent without a click
+    assert LocmemSmsBackend.outbox[-1]["phone"] == person.phone
+    page.get_by_label("短信验证码").fill(LocmemSmsBackend.outbox[-1]["code"])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/")
+
+
 def test_the_code_shows_refreshes_and_decodes_from_a_screenshot(page: Any) -> None:
     person = factories.person(phone="13900002222")
     voucher_issue(person=person, channel=Voucher.Channel.APP)
     page.clock.install()
     sign_in(page, "13900002222")
     page.get_by_role("link", name="出示医保码").click()
-    page.wait_for_function(
-        "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0"
-    )
+    wait_until(page, "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0")
     first = decode_code(page)
     assert first.startswith("YB1:")
     # A real, signed code: the offline verifier accepts it with the published keys.
@@ -65,14 +81,14 @@ def test_the_code_shows_refreshes_and_decodes_from_a_screenshot(page: Any) -> No
     shot(page, "voucher")
     # Thirty seconds later the page has fetched a new code by itself.
     page.clock.run_for(31_000)
-    page.wait_for_function("document.getElementById('code').dataset.generation === '2'")
-    page.wait_for_function("document.getElementById('code').complete")
+    wait_until(page, "document.getElementById('code').dataset.generation === '2'")
+    wait_until(page, "document.getElementById('code').complete")
     second = decode_code(page)
     assert second.startswith("YB1:") and second != first
     # And the refresh button gets another at once.
     page.get_by_role("button", name="刷新").click()
-    page.wait_for_function("document.getElementById('code').dataset.generation === '3'")
-    page.wait_for_function("document.getElementById('code').complete")
+    wait_until(page, "document.getElementById('code').dataset.generation === '3'")
+    wait_until(page, "document.getElementById('code').complete")
     assert decode_code(page) not in (first, second)
 
 
@@ -135,7 +151,7 @@ def test_a_new_user_activates_the_e_voucher_with_field_errors_in_their_language(
     page.get_by_label("Full name").fill("李娜")
     page.get_by_label("Identity number").fill(number)
     page.get_by_role("button", name="Send me a code").click()  # again, too soon
-    assert "seconds" in page.get_by_role("alert").inner_text()  # the refusal in English
+    assert "try again in 1 minute" in page.get_by_role("alert").inner_text()  # the refusal in English, in words
     page.get_by_label("SMS code").fill(LocmemSmsBackend.outbox[-1]["code"])  # the first code is still good
     page.get_by_role("button", name="Activate").click()
     page.wait_for_url("**/voucher")

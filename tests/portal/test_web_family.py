@@ -23,11 +23,11 @@ from portal.people.services import person_id_number
 from portal.signin.sms import LocmemSmsBackend
 from tests import factories
 from tests.portal.browser import BROWSER_TESTS, shot, sign_in
+from tests.uploads import PNG
 from vouchers.models import FamilyHolding
 
 pytestmark = BROWSER_TESTS
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 NOT_AN_IMAGE = b"MZ\x90\x00 this is a program, not a picture"
 
 

@@ -20,6 +20,7 @@ from portal.people.models import Person
 from portal.people.services import person_id_number
 from tests import factories
 from tests.portal.browser import BROWSER_TESTS, shot, sign_in
+from tests.uploads import PDF
 from vouchers.family import holding_register_by_staff, holding_request
 
 pytestmark = BROWSER_TESTS
@@ -188,7 +189,7 @@ def test_a_referral_needs_documents_and_waits_for_review(page: Any, monkeypatch:
     assert page.locator("#materials-error").inner_text() == "证明材料须为 JPEG、PNG 或 PDF 文件，且不超过 5 MB"
 
     page.get_by_label("证明材料（须提供材料的类别）").set_input_files(
-        files=[{"name": "referral.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 referral letter"}]
+        files=[{"name": "referral.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
     page.get_by_role("button", name="提交备案").click()
     page.wait_for_url("**/offsite/#filing-*")

@@ -12,9 +12,14 @@ from vouchers.models import FamilyHolding
 def holding_row(holding: FamilyHolding, me: Person) -> dict[str, Any]:
     """What a page shows of one family-display holding, seen from ``me``'s side (as the API's body)."""
     mine = holding.holder_id == me.pk
+    known = holding.status == FamilyHolding.Status.ACTIVE and holding.relative is not None
+    other = holding.holder if not mine else (holding.relative if known else None)
     return {
         "holding": holding,
-        "other": holding.relative if mine else holding.holder,
+        "other": other,
+        # Until consent the holder sees only the name they typed (no identity oracle).
+        "name": other.name if other is not None else holding.requested_name,
+        "masked": other.id_number_masked if (mine and other is not None) else "",
         "role": "holder" if mine else "relative",
         "status": localized_label(holding.get_status_display()),
         "consent": localized_label(holding.get_consent_display()) if holding.consent else "",

@@ -2,17 +2,20 @@
 
 from django.urls import path
 
+from portal.parsing import register_converters
 from portal.web.family import holdings, views
+
+register_converters()  # <id:...> path parameters
 
 urlpatterns = [
     path("", views.family_home, name="web-family"),
     path("bind", views.bind, name="web-family-bind"),
-    path("bindings/<int:binding_id>", views.binding_detail, name="web-family-binding"),
-    path("bindings/<int:binding_id>/consent", views.binding_consent, name="web-family-consent"),
-    path("bindings/<int:binding_id>/resend", views.binding_resend, name="web-family-resend"),
-    path("bindings/<int:binding_id>/unbind", views.binding_unbind, name="web-family-unbind"),
+    path("bindings/<id:binding_id>", views.binding_detail, name="web-family-binding"),
+    path("bindings/<id:binding_id>/consent", views.binding_consent, name="web-family-consent"),
+    path("bindings/<id:binding_id>/resend", views.binding_resend, name="web-family-resend"),
+    path("bindings/<id:binding_id>/unbind", views.binding_unbind, name="web-family-unbind"),
     path("holdings/add", holdings.holding_add, name="web-family-holding-add"),
-    path("holdings/<int:holding_id>", holdings.holding_detail, name="web-family-holding"),
-    path("holdings/<int:holding_id>/consent", holdings.holding_consent, name="web-family-holding-consent"),
-    path("holdings/<int:holding_id>/remove", holdings.holding_remove, name="web-family-holding-remove"),
+    path("holdings/<id:holding_id>", holdings.holding_detail, name="web-family-holding"),
+    path("holdings/<id:holding_id>/consent", holdings.holding_consent, name="web-family-holding-consent"),
+    path("holdings/<id:holding_id>/remove", holdings.holding_remove, name="web-family-holding-remove"),
 ]

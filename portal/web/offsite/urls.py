@@ -2,11 +2,14 @@
 
 from django.urls import path
 
+from portal.parsing import register_converters
 from portal.web.offsite import views
+
+register_converters()  # <id:...> path parameters
 
 urlpatterns = [
     path("", views.filings, name="web-offsite"),
     path("new", views.filing_new, name="web-offsite-new"),
-    path("<int:filing_id>/change", views.filing_change, name="web-offsite-change"),
-    path("<int:filing_id>/cancel", views.filing_cancel, name="web-offsite-cancel"),
+    path("<id:filing_id>/change", views.filing_change, name="web-offsite-change"),
+    path("<id:filing_id>/cancel", views.filing_cancel, name="web-offsite-cancel"),
 ]

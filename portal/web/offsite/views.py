@@ -17,11 +17,11 @@ from portal.family.proofs import PROOF_INVALID, PROOF_MISSING
 from portal.institutions.models import Region
 from portal.offsite import services
 from portal.offsite.models import FilingCategory, OffsiteFiling
+from portal.parsing import row_id
 from portal.people.models import Person
 from portal.web.access import field_errors, resident_required
 from portal.web.offsite.forms import ChangeForm, FilingForm
-from vouchers.family import holdings_of_holder, may_show_code_of
-from vouchers.models import FamilyHolding
+from vouchers.family import may_show_code_of, relatives_held_by
 
 LIST_URL = "/offsite/"
 
@@ -92,15 +92,14 @@ def _me(request: HttpRequest) -> Person:
 
 def _relatives(me: Person) -> list[Person]:
     """The relatives whose e-voucher I hold: I may file for them."""
-    holdings = holdings_of_holder(holder=me).filter(status=FamilyHolding.Status.ACTIVE)
-    return [holding.relative for holding in holdings]
+    return relatives_held_by(holder=me)
 
 
 def _subject(me: Person, raw: str) -> Person:
     """Myself, or a relative whose e-voucher I hold (like the API's ``person_id``)."""
     if not raw or raw == str(me.pk):
         return me
-    relative = Person.objects.select_related("region").filter(pk=int(raw)).first() if raw.isdigit() else None
+    relative = Person.objects.select_related("region").filter(pk=row_id(raw) or 0).first()
     if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
         raise Http404
     return relative

@@ -22,14 +22,12 @@ from portal.errors import DomainError, localized_label
 from portal.ledger.models import LedgerEntry
 from portal.money import fen_to_yuan
 from portal.people.models import Person
-from vouchers.family import holdings_of_holder
-from vouchers.models import FamilyHolding
+from vouchers.family import people_visible_to
 
 
 def visible_people(me: Person) -> list[int]:
     """Me, and the relatives whose e-voucher I hold (the same people the resident API lets me see)."""
-    held = holdings_of_holder(holder=me).filter(status=FamilyHolding.Status.ACTIVE)
-    return [me.pk, *[h.relative_id for h in held]]
+    return people_visible_to(viewer=me)
 
 
 TONES = {

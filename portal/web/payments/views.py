@@ -17,6 +17,7 @@ from django.utils import timezone
 from payments.online import orders
 from payments.online.models import OnlineOrder
 from payments.settlement.models import Settlement
+from portal.clientip import client_ip
 from portal.errors import Bilingual, DomainError, localized_label
 from portal.money import fen_to_yuan
 from portal.people.models import Person
@@ -142,7 +143,7 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
             order_number=order.number,
             payer=me,
             pay_auth_no=raw,
-            client_ip=request.META.get("REMOTE_ADDR") or "127.0.0.1",
+            client_ip=client_ip(request) or "127.0.0.1",
         )
     except DomainError as error:
         order.refresh_from_db()
