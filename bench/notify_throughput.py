@@ -14,11 +14,9 @@ commit per order, duplicates answered without effect.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,33 +71,10 @@ def _orders(count: int) -> list[str]:
     return [order.number for order in created]
 
 
-def _notify(number: str, amount: int, config: dict, key: object) -> tuple[dict[str, str], bytes]:
-    from payments.channels.wechatpay import encrypt_resource, platform_headers
+def _notify(number: str, amount: int, key: object) -> tuple[dict[str, str], bytes]:
+    from payments.channels.standin.dev import dev_transaction_notify
 
-    resource = {
-        "mchid": config["mchid"],
-        "appid": config["appid"],
-        "out_trade_no": number,
-        "transaction_id": f"42{uuid.uuid4().int % 10**26:026d}",
-        "trade_type": "MWEB",
-        "trade_state": "SUCCESS",
-        "trade_state_desc": "支付成功",
-        "success_time": "2026-11-22T10:00:00+08:00",
-        "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"},
-    }
-    body = json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "create_time": "2026-11-22T10:00:01+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
-            "resource": encrypt_resource(
-                config["apiv3_key"], json.dumps(resource).encode(), "transaction", "transaction"
-            ),
-        }
-    ).encode()
-    headers = platform_headers(key=key, serial=config["platform_serial"], body=body)  # type: ignore[arg-type]
+    headers, body = dev_transaction_notify(number, amount, key=key)
     return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}, body
 
 
@@ -125,7 +100,7 @@ def run(count: int, duplicate_share: float) -> None:
     config = dev_config()
     key = load_private_key(config["platform_private_key_pem"])
     started = time.perf_counter()
-    notifies = [_notify(number, amounts[number], config, key) for number in numbers]
+    notifies = [_notify(number, amounts[number], key) for number in numbers]
     signing = time.perf_counter() - started
     stream = notifies + random.Random(7).sample(notifies, count - unique)
     random.Random(8).shuffle(stream)

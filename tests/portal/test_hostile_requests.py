@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from typing import Any
 
 import pytest
@@ -92,31 +91,9 @@ def test_a_terminal_or_a_stranger_at_a_staff_endpoint_is_refused_not_a_500(path:
 
 
 def _signed_notify(out_trade_no: str, amount: int = 100) -> tuple[dict[str, str], bytes]:
-    from payments.channels.standin.dev import dev_config
-    from payments.channels.wechatpay import encrypt_resource, load_private_key, platform_headers
+    from payments.channels.standin.dev import dev_transaction_notify
 
-    config = dev_config()
-    resource = {
-        "mchid": config["mchid"],
-        "appid": config["appid"],
-        "out_trade_no": out_trade_no,
-        "transaction_id": "4200001234",
-        "trade_type": "MWEB",
-        "trade_state": "SUCCESS",
-        "amount": {"total": amount, "payer_total": amount, "currency": "CNY"},
-    }
-    body = json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "create_time": "2026-11-30T10:00:01+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
-            "resource": encrypt_resource(config["apiv3_key"], json.dumps(resource).encode(), "transaction", "x"),
-        }
-    ).encode()
-    key = load_private_key(config["platform_private_key_pem"])
-    headers = platform_headers(key=key, serial=config["platform_serial"], body=body)
+    headers, body = dev_transaction_notify(out_trade_no, amount)
     return {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}, body
 
 

@@ -68,3 +68,40 @@ def dev_standin(**options: Any) -> WeChatPayStandIn:
         "apiv3_key": config["apiv3_key"],
     }
     return WeChatPayStandIn(**{**settings, **options})
+
+
+def dev_transaction_notify(out_trade_no: str, amount_fen: int, *, key: Any = None) -> tuple[dict[str, str], bytes]:
+    """A genuine TRANSACTION.SUCCESS notify as the development platform would send it (signed with the
+    stand-in's platform key, resource AES-GCM encrypted): the headers by their real names, and the body.
+    ``key`` (the loaded platform private key) saves loading it again when making many."""
+    import json
+    import uuid
+
+    from payments.channels.wechatpay import encrypt_resource, load_private_key, platform_headers
+
+    config = dev_config()
+    resource = {
+        "mchid": config["mchid"],
+        "appid": config["appid"],
+        "out_trade_no": out_trade_no,
+        "transaction_id": f"42{uuid.uuid4().int % 10**26:026d}",
+        "trade_type": "MWEB",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "success_time": "2026-11-22T10:00:00+08:00",
+        "amount": {"total": amount_fen, "payer_total": amount_fen, "currency": "CNY", "payer_currency": "CNY"},
+    }
+    body = json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "create_time": "2026-11-22T10:00:01+08:00",
+            "resource_type": "encrypt-resource",
+            "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": encrypt_resource(
+                config["apiv3_key"], json.dumps(resource).encode(), "transaction", "transaction"
+            ),
+        }
+    ).encode()
+    key = key or load_private_key(config["platform_private_key_pem"])
+    return platform_headers(key=key, serial=config["platform_serial"], body=body), body
