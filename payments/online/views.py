@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
@@ -263,9 +264,6 @@ class PayView(APIView):
         return Response(orders.order_body(order))
 
 
-NOTIFY_PER_MINUTE = 1200  # per address: far above what a channel sends, far below a flood
-
-
 @method_decorator(csrf_exempt, name="dispatch")
 class WeChatPayNotifyView(View):
     """The channel's notify: raw body verified by signature; answered the way WeChat Pay expects, always
@@ -275,7 +273,7 @@ class WeChatPayNotifyView(View):
         from payments.channels.wechatpay import notify_ack
 
         used, _ = ratelimit.hit(f"notify:{client_ip(request)}", period=60)
-        if used > NOTIFY_PER_MINUTE:
+        if used > settings.NOTIFY_PER_MINUTE_PER_ADDRESS:
             code, body = notify_ack(False, "too many notifies from this address", status=429)
             return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})
         try:
