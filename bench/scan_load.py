@@ -206,9 +206,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str  # http://127.0.0.1:<port>
+    pid: int  # gunicorn's master
+
+    def worker_rss_mib(self) -> dict[int, float]:
+        """Resident memory of each worker (the master's children), MiB, from /proc (Linux)."""
+        result = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) != self.pid:  # ppid
+                    continue
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError, ValueError):
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    result[int(stat.parent.name)] = int(line.split()[1]) / 1024
+        return result
+
+
 @contextmanager
-def gunicorn(*, database_url: str, redis_url: str, workers: int, probe_path: str) -> Iterator[str]:
-    """Serve the project on a free local port; yields the base URL. Stops the server afterwards."""
+def gunicorn(*, database_url: str, redis_url: str, workers: int, probe_path: str) -> Iterator[Server]:
+    """Serve the project on a free local port; yields the server. Stops it afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -242,7 +264,7 @@ def gunicorn(*, database_url: str, redis_url: str, workers: int, probe_path: str
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not answer within 60 s")
             time.sleep(0.2)
-        yield base
+        yield Server(base, server.pid)
     finally:
         server.terminate()
         try:
@@ -474,7 +496,10 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
     with tempfile.TemporaryDirectory(prefix="scan_load-") as tmp:
         work = Path(tmp)
         probe = BARE_PATH.format(pk=data.persons[0].pk)
-        with gunicorn(database_url=test_url, redis_url=args.redis_url, workers=args.workers, probe_path=probe) as base:
+        with gunicorn(
+            database_url=test_url, redis_url=args.redis_url, workers=args.workers, probe_path=probe
+        ) as server:
+            base = server.base
             print(
                 f"server: gunicorn, {args.workers} sync workers, {base}, database {connection.settings_dict['NAME']} "
                 f"(PostgreSQL {connection.pg_version // 10000}), cache {args.redis_url}; {os.cpu_count()} CPUs"

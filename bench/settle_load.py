@@ -65,6 +65,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import scan_load  # noqa: E402
+from bench.common import met  # noqa: E402
 from bench.scan_load import (  # noqa: E402
     BARE_PATH,
     Phase,
@@ -82,7 +83,6 @@ BUSINESS_TYPE = "02121"  # pharmacy purchase
 BALANCE_FEN = 10_000_000
 PRICE_FEN = 5_000
 DEDUCTIBLE_MET_FEN = 1_000_000  # --deductible-met: above any outpatient deductible
-SESSION_MINUTES = 30
 POOL_MARGIN = 1.25  # settlement requests per connection: at most the bare rate x duration x margin
 FOREIGN_SHARE = 0.05  # warn when other processes used more than this share of the CPUs during a phase
 
@@ -162,8 +162,9 @@ def scan_sessions(data: Data, till: Till, persons: list[Any]) -> list[Any]:
     from django.utils import timezone
 
     from vouchers.models import ScanSession
+    from vouchers.scanning import SCAN_SESSION_MINUTES
 
-    expires = timezone.now() + dt.timedelta(minutes=SESSION_MINUTES)
+    expires = timezone.now() + dt.timedelta(minutes=SCAN_SESSION_MINUTES)
     return [
         ScanSession(
             nonce=f"{next(_serial):016x}",
@@ -437,6 +438,7 @@ class Result:
     phase: Phase
     errors: Counter[str]  # "<status> <code>" -> count, for non-2xx answers
     foreign: float  # CPU seconds other processes used during the phase
+    rss: tuple[dict[int, float], dict[int, float]] | None = None  # workers' MiB before and after (memory phase)
 
 
 def run_phase(*, base: str, label: str, requests: list[list[str]], once: bool, seconds: float, work: Path) -> Result:
@@ -493,6 +495,12 @@ def main() -> None:
         help="persons start with this year's deductible paid, so every settlement has a fund share to post",
     )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile N settlements in-process")
+    parser.add_argument(
+        "--memory-seconds",
+        type=float,
+        default=60,
+        help="after the measured phase, settle this long more and report the workers' memory growth (0: skip)",
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be 1-120: signed requests are valid for 5 minutes")
@@ -541,7 +549,10 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
     with tempfile.TemporaryDirectory(prefix="settle_load-") as tmp:
         work = Path(tmp)
         probe = BARE_PATH.format(pk=data.persons[0].pk)
-        with gunicorn(database_url=test_url, redis_url=args.redis_url, workers=args.workers, probe_path=probe) as base:
+        with gunicorn(
+            database_url=test_url, redis_url=args.redis_url, workers=args.workers, probe_path=probe
+        ) as server:
+            base = server.base
             print(
                 f"server: gunicorn, {args.workers} sync workers, {base}, database {connection.settings_dict['NAME']} "
                 f"(PostgreSQL {connection.pg_version // 10000}), cache {args.redis_url}; {os.cpu_count()} CPUs"
@@ -565,6 +576,7 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
             warm = run_phase(
                 base=base, label="settle warm-up", requests=warm_lines, once=True, seconds=args.warmup, work=work
             )
+            rss_before = server.worker_rss_mib()
             generating = time.monotonic()
             settle_lines = pool(min(bare.phase.per_second * POOL_MARGIN, warm.phase.per_second * 2), args.seconds)
             generated = (sum(len(lines) for lines in settle_lines), time.monotonic() - generating)
@@ -575,18 +587,39 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
             settle = run_phase(
                 base=base, label="settle", requests=settle_lines, once=True, seconds=args.seconds, work=work
             )
-    rows = rows_after(last_id)
+            rows = rows_after(last_id)
+            memory = None
+            if args.memory_seconds:
+                lines = pool(settle.phase.per_second * POOL_MARGIN, args.memory_seconds)
+                memory = run_phase(
+                    base=base, label="memory", requests=lines, once=True, seconds=args.memory_seconds, work=work
+                )
+                memory.rss = (rss_before, server.worker_rss_mib())
     ledger = ledger_problems()
     print(
         f"generated {generated[0]} signed settlement requests (scan sessions in bulk) in {generated[1]:.1f} s "
         f"before the phase"
     )
-    if not report(bare, warm, settle, rows, ledger):
+    if not report(bare, warm, settle, rows, ledger, queries=len(queries.settle), memory=memory):
         raise SystemExit(1)
 
 
-def report(bare: Result, warm: Result, settle: Result, rows: Rows, ledger: tuple[int, int]) -> bool:
-    """Print the figures and the checks; True if every check passed."""
+RATIO_GOAL = 0.3  # settlements per second against the bare endpoint's
+STATEMENTS_GOAL = 15  # SQL statements per settlement
+RSS_GOAL_MIB = 20  # a worker's memory growth over the measured and memory phases
+
+
+def report(
+    bare: Result,
+    warm: Result,
+    settle: Result,
+    rows: Rows,
+    ledger: tuple[int, int],
+    *,
+    queries: int,
+    memory: Result | None,
+) -> bool:
+    """Print the figures, the goals and the checks; True if every check passed (goals only inform)."""
     names = {"bare": "GET /bench/bare/<pk> (bare DRF)", "settle": f"POST {SETTLE_PATH}"}
     print()
     print(f"{'':<34} {'requests/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'window s':>9}")
@@ -602,6 +635,19 @@ def report(bare: Result, warm: Result, settle: Result, rows: Rows, ledger: tuple
         f"{'settlements / bare':<34} {ratio:>10.2f} {s.percentile_ms(50) / b.percentile_ms(50):>7.1f}x "
         f"{s.percentile_ms(99) / b.percentile_ms(99):>7.1f}x"
     )
+    print(f"goal: settlements >= {RATIO_GOAL}x the bare endpoint's requests/s: {ratio:.2f}, {met(ratio >= RATIO_GOAL)}")
+    print(f"goal: at most {STATEMENTS_GOAL} SQL statements a settlement: {queries}, {met(queries <= STATEMENTS_GOAL)}")
+    if memory is not None and memory.rss is not None:
+        before, after = memory.rss
+        growth = {pid: after[pid] - before[pid] for pid in before if pid in after}
+        worst = max(growth.values(), default=math.nan)
+        print(
+            f"memory: {memory.phase.statuses[201]} more settlements in {memory.phase.seconds:.0f} s "
+            f"({memory.phase.per_second:.0f}/s); worker RSS after the warm-up -> after: "
+            + ", ".join(f"{before[pid]:.1f} -> {after[pid]:.1f} MiB" for pid in growth)
+            + (" (a worker restarted: not comparable)" if len(growth) < len(before) else "")
+        )
+        print(f"goal: worker RSS grows by less than {RSS_GOAL_MIB} MiB: +{worst:.1f} MiB, {met(worst < RSS_GOAL_MIB)}")
     print(
         f"other processes used {bare.foreign:.1f} CPU-seconds during the bare phase, {settle.foreign:.1f} during "
         f"the settle phase ({os.cpu_count()} CPUs x {s.seconds:.0f} s; a warning above when over {FOREIGN_SHARE:.0%})"
@@ -613,7 +659,8 @@ def report(bare: Result, warm: Result, settle: Result, rows: Rows, ledger: tuple
     )
     print()
     ok = True
-    for label, result in (("bare", bare), ("settle warm-up", warm), ("settle", settle)):
+    phases = [("bare", bare), ("settle warm-up", warm), ("settle", settle)] + ([("memory", memory)] if memory else [])
+    for label, result in phases:
         phase = result.phase
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(phase.statuses.items()))
         problems = []
@@ -625,7 +672,7 @@ def report(bare: Result, warm: Result, settle: Result, rows: Rows, ledger: tuple
                 f"{phase.in_flight} requests unanswered, {phase.not_stopped} connections stopped by wrk, "
                 f"socket errors {phase.socket_errors}"
             )
-        if phase.ran_out and label != "settle warm-up":
+        if phase.ran_out and label not in ("settle warm-up", "memory"):
             problems.append(f"{phase.ran_out} connections ran out of requests before the deadline")
         ok = ok and not problems
         print(f"check {label}: responses {{{statuses}}}: {'; '.join(problems) or 'OK'}")

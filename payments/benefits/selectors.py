@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from payments.benefits.engine import Offsite, Rules, YearToDate
@@ -54,7 +55,26 @@ def year_to_date(*, person: Person, year: int) -> YearToDate:
         .values("scheme")
         .annotate(deductible=Sum("deductible_fen"), paid=Sum("paid_fen"))
     )
-    by_scheme = {row["scheme"]: (row["deductible"] or 0, row["paid"] or 0) for row in rows}
+    return _ytd({row["scheme"]: (row["deductible"] or 0, row["paid"] or 0) for row in rows})
+
+
+_FACTS_SQL = (
+    "SELECT scheme, SUM(deductible_fen), SUM(paid_fen) FROM payments_benefitusage "
+    "WHERE person_id = %s AND year = %s GROUP BY scheme "
+    "UNION ALL SELECT '', COUNT(*), 0 FROM people_contribution WHERE person_id = %s AND year = %s AND paid"
+)
+
+
+def benefit_facts(*, person_id: int, year: int) -> tuple[YearToDate, bool]:
+    """The year's usage and whether the year's contribution is paid, in one statement (the settle path)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS_SQL, [person_id, year, person_id, year])
+        rows = cursor.fetchall()
+    paid = any(scheme == "" and count > 0 for scheme, count, _ in rows)
+    return _ytd({scheme: (int(d or 0), int(p or 0)) for scheme, d, p in rows if scheme}), paid
+
+
+def _ytd(by_scheme: dict[str, tuple[int, int]]) -> YearToDate:
     outpatient = by_scheme.get(BenefitUsage.Scheme.OUTPATIENT, (0, 0))
     dual = by_scheme.get(BenefitUsage.Scheme.DUAL_CHANNEL, (0, 0))
     assistance = by_scheme.get(BenefitUsage.Scheme.ASSISTANCE, (0, 0))

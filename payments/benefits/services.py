@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from payments.benefits.engine import Breakdown, Item, Place, Subject, calculate
+from payments.benefits.engine import Breakdown, Item, Place, Subject, YearToDate, calculate
 from payments.benefits.models import BenefitUsage
 from payments.benefits.selectors import offsite_status, rule_set_on, rules_of, year_to_date
 from portal.concurrency import lock_person
@@ -34,12 +34,12 @@ BENEFITS_ALREADY_RECORDED = define(
 )
 
 
-def _subject(person: Person, year: int) -> Subject:
+def _subject(person: Person, year: int, paid: bool | None = None) -> Subject:
     return Subject(
         insurance_type=person.insurance_type,
         assistance_group=person.assistance_group,
         insured=person.insured,
-        contribution_paid=contribution_paid(person=person, year=year),
+        contribution_paid=contribution_paid(person=person, year=year) if paid is None else paid,
     )
 
 
@@ -53,18 +53,27 @@ def _place(institution: Institution) -> Place:
 
 
 def benefit_estimate(
-    *, person: Person, institution: Institution, service_date: dt.date, items: Sequence[Item]
+    *,
+    person: Person,
+    institution: Institution,
+    service_date: dt.date,
+    items: Sequence[Item],
+    facts: tuple[YearToDate, bool] | None = None,
 ) -> Breakdown:
-    """What the fund, assistance and the resident would pay. Changes nothing."""
+    """What the fund, assistance and the resident would pay. Changes nothing.
+
+    ``facts`` (the year's usage and whether the contribution is paid, from ``benefit_facts``) saves
+    reading them again when the caller already has them, read under the person's lock."""
     if len(items) > MAX_ITEMS:
         raise DomainError(TOO_MANY_ITEMS, max=MAX_ITEMS)
     rule_set = rule_set_on(region=person.region, on=service_date)
+    ytd, paid = facts if facts is not None else (year_to_date(person=person, year=service_date.year), None)
     breakdown = calculate(
         rules=rules_of(rule_set),
-        subject=_subject(person, service_date.year),
+        subject=_subject(person, service_date.year, paid),
         place=_place(institution),
         items=list(items),
-        ytd=year_to_date(person=person, year=service_date.year),
+        ytd=ytd,
         offsite=offsite_status(person=person, institution=institution, on=service_date),
     )
     breakdown.rule_set_id, breakdown.rule_set_name = rule_set.pk, rule_set.name
@@ -88,7 +97,7 @@ def benefit_commit(
     ``reference`` (the settlement or order number) becomes the usage's origin: what is given back later
     is checked against it.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=computed_under_lock is None):
         if computed_under_lock is None:
             lock_person(person.pk)
             breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
@@ -112,24 +121,30 @@ def benefit_commit(
                 after.assistance_paid_fen - before.assistance_paid_fen,
             ),
         ]
-        try:
-            with transaction.atomic():
-                BenefitUsage.objects.bulk_create(
-                    BenefitUsage(
-                        person=person,
-                        year=service_date.year,
-                        scheme=scheme,
-                        deductible_fen=deductible,
-                        paid_fen=paid,
-                        origin=reference,
-                        reference=reference,
-                        service_date=service_date,
-                    )
-                    for scheme, deductible, paid in rows
-                    if deductible or paid
-                )
-        except IntegrityError:
-            raise DomainError(BENEFITS_ALREADY_RECORDED) from None
+        usage = [
+            BenefitUsage(
+                person_id=person.pk,
+                year=service_date.year,
+                scheme=scheme,
+                deductible_fen=deductible,
+                paid_fen=paid,
+                origin=reference,
+                reference=reference,
+                service_date=service_date,
+            )
+            for scheme, deductible, paid in rows
+            if deductible or paid
+        ]
+        if usage:
+            if computed_under_lock is not None:
+                # The caller's own transaction: a second record for the reference is its integrity error.
+                BenefitUsage.objects.bulk_create(usage)
+            else:
+                try:
+                    with transaction.atomic():
+                        BenefitUsage.objects.bulk_create(usage)
+                except IntegrityError:
+                    raise DomainError(BENEFITS_ALREADY_RECORDED) from None
     return breakdown
 
 

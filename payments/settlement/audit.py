@@ -5,11 +5,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import translation
 
-from payments.settlement.models import AuditRule, Settlement, SettlementItem, TraceCode
+from payments.settlement.models import AuditRule, Settlement, SettlementItem
 from portal.institutions.models import Institution
 from portal.localcache import LocalCache, local_cache
 from portal.people.models import Person
@@ -92,8 +94,68 @@ def forget_rules(**kwargs: object) -> None:
     _rules.forget()
 
 
-def sold_trace_codes(codes: list[str]) -> set[str]:
-    return set(TraceCode.objects.filter(code__in=codes, status=TraceCode.Status.SOLD).values_list("code", flat=True))
+@dataclass
+class History:
+    """What the rules need from the past, read in one statement before evaluating (see :func:`history`)."""
+
+    sold: set[str] = field(default_factory=set)
+    last: dict[str, tuple[dt.date, int]] = field(default_factory=dict)  # drug code -> (service date, days)
+    prescription_uses: int = 0
+
+
+_LIVE = "('settled', 'partly_refunded')"
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def history(
+    *, person_id: int, rules: list[AuditRule], items: list[ItemInput], prescription: Prescription | None, today: dt.date
+) -> History:
+    """One statement (or none) for every rule that looks at the past: codes already sold, the last
+    purchase of each drug, and the uses of the prescription."""
+    kinds = {rule.kind for rule in rules}
+    # Only placeholders and constants are put into the text; every value goes as a parameter.
+    parts: list[str] = []
+    params: list[Any] = []
+    codes = sorted({code for item in items for code in item.trace_codes})
+    if AuditRule.Kind.DUPLICATE_TRACE_CODE in kinds and codes:
+        parts.append(
+            "SELECT 'sold', code, CAST(NULL AS DATE), CAST(NULL AS INTEGER) FROM payments_tracecode "  # noqa: S608
+            f"WHERE status = 'sold' AND code IN ({_marks(codes)})"
+        )
+        params += codes
+    drugs = sorted({item.code for item in items if item.kind == SettlementItem.Kind.DRUG})
+    if AuditRule.Kind.REPEAT_BEFORE_RUNOUT in kinds and drugs:
+        parts.append(
+            "SELECT 'last', i.code, s.service_date, i.days_supply FROM payments_settlementitem i "  # noqa: S608
+            "JOIN payments_settlement s ON s.id = i.settlement_id "
+            f"WHERE s.person_id = %s AND s.status IN {_LIVE} AND i.refunded_at IS NULL "
+            f"AND i.days_supply IS NOT NULL AND s.service_date >= %s AND i.code IN ({_marks(drugs)})"
+        )
+        params += [person_id, today - dt.timedelta(days=400), *drugs]
+    if AuditRule.Kind.SPECIFIED_DISEASE_PRESCRIPTION in kinds and prescription is not None:
+        parts.append(
+            "SELECT 'uses', '', CAST(NULL AS DATE), COUNT(*) FROM payments_settlement "  # noqa: S608
+            f"WHERE person_id = %s AND prescription_number = %s AND status IN {_LIVE}"
+        )
+        params += [person_id, prescription.number]
+    found = History()
+    if not parts:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for tag, code, day, number in cursor.fetchall():
+            if tag == "sold":
+                found.sold.add(code)
+            elif tag == "uses":
+                found.prescription_uses = int(number or 0)
+            else:
+                day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+                if code not in found.last or day > found.last[code][0]:
+                    found.last[code] = (day, int(number or 0))
+    return found
 
 
 def evaluate(
@@ -104,13 +166,13 @@ def evaluate(
     items: list[ItemInput],
     prescription: Prescription | None,
 ) -> Findings:
+    rules = rules_for(institution)
+    past = history(person_id=person.pk, rules=rules, items=items, prescription=prescription, today=service_date)
     findings = Findings()
-    all_codes = [code for item in items for code in item.trace_codes]
-    sold = sold_trace_codes(all_codes) if all_codes else set()
-    for rule in rules_for(institution):
+    for rule in rules:
         params = rule.params or {}
         for item in items:
-            if _violates(rule, params, item, person, institution, service_date, prescription, sold):
+            if _violates(rule, params, item, institution, service_date, prescription, past):
                 findings.items.append(Finding(rule, item.line, rule.action))
     return findings
 
@@ -119,11 +181,10 @@ def _violates(
     rule: AuditRule,
     params: dict,
     item: ItemInput,
-    person: Person,
     institution: Institution,
     service_date: dt.date,
     prescription: Prescription | None,
-    sold: set[str],
+    past: History,
 ) -> bool:
     kind = rule.kind
     if kind == AuditRule.Kind.MAX_DAYS_SUPPLY:
@@ -133,38 +194,18 @@ def _violates(
             return False
         return item.days_supply > int(params.get("max_days", 90))
     if kind == AuditRule.Kind.REPEAT_BEFORE_RUNOUT:
-        if item.kind != SettlementItem.Kind.DRUG:
+        if item.kind != SettlementItem.Kind.DRUG or item.code not in past.last:
             return False
-        last = (
-            SettlementItem.objects.filter(
-                settlement__person=person,
-                settlement__status__in=LIVE_SETTLEMENTS,
-                code=item.code,
-                refunded_at__isnull=True,
-                days_supply__isnull=False,
-            )
-            .order_by("-settlement__service_date")
-            .values_list("settlement__service_date", "days_supply")
-            .first()
-        )
-        if last is None:
-            return False
-        runs_out = last[0] + dt.timedelta(days=int(last[1] or 0) - int(params.get("tolerance_days", 7)))
+        day, days_supply = past.last[item.code]
+        runs_out = day + dt.timedelta(days=days_supply - int(params.get("tolerance_days", 7)))
         return service_date < runs_out
     if kind == AuditRule.Kind.SPECIFIED_DISEASE_PRESCRIPTION:
         if prescription is None or not prescription.specified_disease:
             return False
-        uses = (
-            Settlement.objects.filter(
-                person=person, prescription_number=prescription.number, status__in=LIVE_SETTLEMENTS
-            )
-            .values("id")
-            .count()
-        )
         too_late = service_date > add_months(prescription.issued_on, int(params.get("valid_months", 3)))
-        return uses >= int(params.get("max_uses", 3)) or too_late
+        return past.prescription_uses >= int(params.get("max_uses", 3)) or too_late
     if kind == AuditRule.Kind.INSTITUTION_KIND:
         return institution.kind in params.get("institution_kinds", []) and item.kind in params.get("item_kinds", [])
     if kind == AuditRule.Kind.DUPLICATE_TRACE_CODE:
-        return any(code in sold for code in item.trace_codes)
+        return any(code in past.sold for code in item.trace_codes)
     return False

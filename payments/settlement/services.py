@@ -19,12 +19,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from payments.benefits.engine import Breakdown, Item
 from payments.benefits.models import BenefitUsage
+from payments.benefits.selectors import benefit_facts
 from payments.benefits.services import UsageReturn, benefit_commit, benefit_estimate, benefit_release, benefit_return
 from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate, rules_for
 from payments.settlement.models import (
@@ -36,30 +37,30 @@ from payments.settlement.models import (
     SettlementRefund,
     SettlementReviewEvent,
     TraceCode,
+    new_settlement_number,
 )
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
-from portal.family.deduction import (
-    family_deduct_available,
-    family_refund,
-    payment_sources,
-    refundable_by_account,
-)
+from portal.family.deduction import family_refund, family_wallet, payment_sources, refundable_by_account
 from portal.institutions.models import Terminal
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from portal.ledger.services import (
     IDEMPOTENCY_CONFLICT,
     Leg,
+    Posting,
     institution_account,
+    institution_account_id,
     ledger_post,
+    ledger_post_locked,
     ledger_reverse,
     region_account,
+    region_account_id,
 )
 from portal.money import money
 from portal.people.models import Person
 from portal.transitions import transition
 from vouchers.models import ScanSession
-from vouchers.scanning import scan_session_valid
+from vouchers.scanning import SCAN_SESSION_MINUTES, scan_session_valid
 
 SCAN_SESSION_INVALID = define(
     "scan_session_invalid",
@@ -193,111 +194,200 @@ def settle(
 ) -> tuple[Settlement, bool]:
     """Move the money. The same key with the same request returns the first settlement.
 
-    Returns the settlement and whether this call created it.
+    Returns the settlement and whether this call created it. About a dozen statements whatever the bill:
+    the scan session (with the key's earlier settlement, if any), the person's lock, the family wallet's
+    accounts (locked, in id order), the year's usage, the audit's history, then the writes in bulk.
     """
     institution = terminal.institution
-    first = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
-    if first is not None:
-        return _same_or_conflict(first, body_hash), False
-    session = _session(terminal=terminal, scan_session_id=scan_session_id)
-    person = session.person
     service_date = timezone.localdate()
     try:
         with transaction.atomic():
-            lock_person(person.pk)  # 1st lock: the person
-            again = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
-            if again is not None:  # a retry raced us and won
-                return _same_or_conflict(again, body_hash), False
-            if Settlement.objects.filter(scan_session=session).exists():
+            session = _session_for_settling(terminal, scan_session_id, idempotency_key)  # 1st lock: the person
+            if session is None or session.first_id is not None:  # type: ignore[attr-defined]
+                raise DomainError(SCAN_SESSION_INVALID)  # unless this key was settled: below
+            if session.used:  # type: ignore[attr-defined]
                 raise DomainError(SCAN_SESSION_USED)
-            receivable = institution_account(institution=institution)
-            source_ids = [s.account_id for s in payment_sources(payer=person)]
-            lock_accounts([*source_ids, receivable.pk])  # 2nd lock: personal and institution accounts, in id order
-            result = plan(
-                person=person,
-                terminal=terminal,
-                service_date=service_date,
-                items=items,
-                prescription=prescription,
-                with_available=False,
+            settlement = _settle_locked(
+                terminal,
+                session,
+                session.person,
+                service_date,
+                items,
+                prescription,
+                use_personal_account,
+                (idempotency_key, body_hash),
             )
-            if not result.accepted:
-                raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(result.findings))
-            settlement = Settlement(
-                institution=institution,
-                terminal=terminal,
-                scan_session=session,
-                person=person,
-                idempotency_key=idempotency_key,
-                request_hash=body_hash,
-                service_date=service_date,
-                prescription_number=prescription.number if prescription else "",
-                prescription_issued_on=prescription.issued_on if prescription else None,
-                specified_disease=bool(prescription and prescription.specified_disease),
-                total_fen=0,
-                fund_fen=0,
-                assistance_fen=0,
-                personal_account_fen=0,
-                cash_fen=0,
-                receipt={},
-            )
-            settlement.save()
-            SettlementEvent.objects.create(
-                settlement=settlement, to_status=Settlement.Status.SETTLED, note=f"terminal {terminal.key_id}"
-            )
-            breakdown = benefit_commit(  # plan() calculated under the person's lock, taken above
-                person=person,
-                institution=institution,
-                service_date=service_date,
-                items=[_engine_item(item) for item in result.accepted],
-                reference=settlement.number,
-                computed_under_lock=result.breakdown,
-            )
-            fund_txn = _post_fund(settlement, breakdown, receivable)
-            personal_txn = None
-            if use_personal_account and breakdown.resident_fen > 0:
-                personal_txn = family_deduct_available(
-                    payer=person,
-                    up_to_fen=breakdown.resident_fen,
-                    to_account_id=receivable.pk,
-                    reference=settlement.number,
-                    kind=LedgerTransaction.Kind.SETTLEMENT,
-                )
-            personal_fen = _credit_of(personal_txn, receivable.pk)
-            review = result.findings.needs_review
-            _save_items(settlement, result, breakdown)
-            duplicates = _claim_trace_codes(settlement, result, institution.region_id)
-            if duplicates:
-                review = True
-            settlement.total_fen = breakdown.total_fen
-            settlement.fund_fen = breakdown.fund_fen
-            settlement.assistance_fen = breakdown.assistance_fen
-            settlement.personal_account_fen = personal_fen
-            settlement.cash_fen = breakdown.resident_fen - personal_fen
-            settlement.fund_transaction = fund_txn
-            settlement.personal_transaction = personal_txn
-            settlement.review = Settlement.Review.FLAGGED if review else Settlement.Review.NONE
-            SettlementFlag.objects.bulk_create(
-                SettlementFlag(settlement=settlement, rule=f.rule, line=f.line, action=f.action, message=f.message())
-                for f in result.findings.items
-            )
-            settlement.receipt = _receipt(
-                number=settlement.number,
-                status=settlement.status,
-                plan_=result,
-                personal_legs=_legs_by_owner(personal_txn),
-                personal_fen=personal_fen,
-                cash_fen=settlement.cash_fen,
-                review=review,
-            )
-            settlement.save()
-    except IntegrityError:
-        # The idempotency key or the scan session was claimed by a concurrent request.
+    except (DomainError, IntegrityError) as refusal:
+        # Before refusing: was this key settled already? By an earlier call (first_id), or by a concurrent
+        # twin that committed while this call waited for the person's lock. The session's query ran before
+        # the lock was granted and could not see the twin; the twin's sold traceability codes (the audit)
+        # or its unique key and session (the insert) stopped this one, and it answers as the twin did.
         first = Settlement.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
         if first is not None:
             return _same_or_conflict(first, body_hash), False
-        raise DomainError(SCAN_SESSION_USED) from None
+        if isinstance(refusal, IntegrityError):
+            raise DomainError(SCAN_SESSION_USED) from None
+        raise
     return settlement, True
+
+
+def _session_for_settling(terminal: Terminal, scan_session_id: str, idempotency_key: str) -> ScanSession | None:
+    """The scan session (a payment one, of this institution, not expired) with its person and region,
+    whether a settlement already used it, and the id of an earlier settlement with this key; the person's
+    row locked (lock order step 2; there is no subject). One query.
+
+    Both annotations come from the statement's snapshot, taken before the lock was granted: a concurrent
+    settlement with the same key or session that commits while this one waits is not seen here, but its
+    unique constraints stop this one's insert (IntegrityError, answered in ``settle``)."""
+    try:
+        uuid.UUID(str(scan_session_id))
+    except ValueError:
+        return None
+    now = timezone.now()
+    earlier = Settlement.objects.filter(institution_id=terminal.institution_id, idempotency_key=idempotency_key)
+    return (
+        ScanSession.objects.select_related("person__region")
+        .select_for_update(no_key=True, of=("person",))
+        .filter(
+            pk=scan_session_id,
+            institution_id=terminal.institution_id,
+            expires_at__gt=now,
+            # Only the months a live session can be in (the table is partitioned by created_at).
+            created_at__gt=now - dt.timedelta(minutes=SCAN_SESSION_MINUTES),
+            business_type__in=("02121", "01301"),
+        )
+        .annotate(
+            used=Exists(Settlement.objects.filter(scan_session_id=OuterRef("pk"))),
+            first_id=Subquery(earlier.values("id")[:1]),
+        )
+        .first()
+    )
+
+
+def _settle_locked(
+    terminal: Terminal,
+    session: ScanSession,
+    person: Person,
+    service_date: dt.date,
+    items: list[ItemInput],
+    prescription: Prescription | None,
+    use_personal_account: bool,
+    request: tuple[str, str],
+) -> Settlement:
+    institution = terminal.institution
+    idempotency_key, body_hash = request
+    receivable = institution_account_id(institution=institution)
+    wallet = family_wallet(payer_id=person.pk, also=[receivable])  # 2nd: the accounts, in id order
+    findings = evaluate(
+        person=person, institution=institution, service_date=service_date, items=items, prescription=prescription
+    )
+    accepted = [item for item in items if item.line not in findings.refused_lines]
+    if not accepted:
+        raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(findings))
+    facts = benefit_facts(person_id=person.pk, year=service_date.year)
+    breakdown = benefit_estimate(
+        person=person,
+        institution=institution,
+        service_date=service_date,
+        items=[_engine_item(item) for item in accepted],
+        facts=facts,
+    )
+    result = Plan(person, items, accepted, findings, breakdown, wallet.available_fen)
+    number = new_settlement_number()
+    region = person.region
+    fund_legs = []
+    if breakdown.fund_fen:
+        fund_legs.append(Leg(region_account_id(region=region, kind=LedgerAccount.Kind.FUND), -breakdown.fund_fen))
+    if breakdown.assistance_fen:
+        assistance = region_account_id(region=region, kind=LedgerAccount.Kind.ASSISTANCE)
+        fund_legs.append(Leg(assistance, -breakdown.assistance_fen))
+    personal_legs = wallet.draw(breakdown.resident_fen) if use_personal_account and breakdown.resident_fen else []
+    personal_fen = -sum(leg.amount for leg in personal_legs)
+    postings = []
+    if fund_legs:
+        insured_share = breakdown.fund_fen + breakdown.assistance_fen
+        postings.append(
+            Posting(
+                LedgerTransaction.Kind.SETTLEMENT,
+                (*fund_legs, Leg(receivable, insured_share)),
+                "fund and assistance shares",
+                number,
+                person.pk,
+            )
+        )
+    if personal_legs:
+        postings.append(
+            Posting(
+                LedgerTransaction.Kind.SETTLEMENT,
+                (*personal_legs, Leg(receivable, personal_fen)),
+                "personal account payment (family sharing)",
+                number,
+                person.pk,
+            )
+        )
+    txns = ledger_post_locked(postings, balances=wallet.balances)
+    fund_txn = txns[0] if fund_legs else None
+    personal_txn = txns[-1] if personal_legs else None
+    review = findings.needs_review  # codes sold before are the audit's duplicate_trace_code rule
+    owners = wallet.owner_names()
+    legs_by_owner = [
+        {"person_id": owner, "name": _masked(name), "amount": money(-leg.amount)}
+        for leg in personal_legs
+        for owner, name in [owners[leg.account_id]]
+    ]
+    settlement = Settlement.objects.create(
+        number=number,
+        institution=institution,
+        terminal=terminal,
+        scan_session=session,
+        person=person,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+        service_date=service_date,
+        prescription_number=prescription.number if prescription else "",
+        prescription_issued_on=prescription.issued_on if prescription else None,
+        specified_disease=bool(prescription and prescription.specified_disease),
+        total_fen=breakdown.total_fen,
+        fund_fen=breakdown.fund_fen,
+        assistance_fen=breakdown.assistance_fen,
+        personal_account_fen=personal_fen,
+        cash_fen=breakdown.resident_fen - personal_fen,
+        fund_transaction=fund_txn,
+        personal_transaction=personal_txn,
+        review=Settlement.Review.FLAGGED if review else Settlement.Review.NONE,
+        receipt=_receipt(
+            number=number,
+            status=Settlement.Status.SETTLED,
+            plan_=result,
+            personal_legs=legs_by_owner,
+            personal_fen=personal_fen,
+            cash_fen=breakdown.resident_fen - personal_fen,
+            review=review,
+        ),
+    )
+    SettlementEvent.objects.create(
+        settlement=settlement, to_status=Settlement.Status.SETTLED, note=f"terminal {terminal.key_id}"
+    )
+    saved = _save_items(settlement, result, breakdown)
+    benefit_commit(
+        person=person,
+        institution=institution,
+        service_date=service_date,
+        items=[],
+        reference=number,
+        computed_under_lock=breakdown,
+    )
+    if _claim_trace_codes(settlement, result, saved, institution.region_id) and not review:
+        # Sold by a concurrent sale since the audit looked (in a region that flags rather than refuses).
+        settlement.review = Settlement.Review.FLAGGED
+        settlement.receipt = {**settlement.receipt, "review": "flagged"}
+        Settlement.objects.filter(pk=settlement.pk).update(review=settlement.review, receipt=settlement.receipt)
+    if findings.items:
+        SettlementFlag.objects.bulk_create(
+            SettlementFlag(settlement=settlement, rule=f.rule, line=f.line, action=f.action, message=f.message())
+            for f in findings.items
+        )
+    return settlement
 
 
 def _same_or_conflict(first: Settlement, body_hash: str) -> Settlement:
@@ -306,46 +396,12 @@ def _same_or_conflict(first: Settlement, body_hash: str) -> Settlement:
     return first
 
 
-def _post_fund(settlement: Settlement, breakdown: Breakdown, receivable: LedgerAccount) -> LedgerTransaction | None:
-    region = settlement.person.region  # the fund of the person's own pooling region pays
-    legs = []
-    if breakdown.fund_fen:
-        legs.append(Leg(region_account(region=region, kind=LedgerAccount.Kind.FUND).pk, -breakdown.fund_fen))
-    if breakdown.assistance_fen:
-        legs.append(
-            Leg(region_account(region=region, kind=LedgerAccount.Kind.ASSISTANCE).pk, -breakdown.assistance_fen)
-        )
-    if not legs:
-        return None
-    legs.append(Leg(receivable.pk, breakdown.fund_fen + breakdown.assistance_fen))
-    return ledger_post(
-        kind=LedgerTransaction.Kind.SETTLEMENT,
-        legs=legs,
-        memo="fund and assistance shares",
-        reference=settlement.number,
-        beneficiary=settlement.person,
-    )
+def _masked(name: str) -> str:
+    return name[:1] + "*" * (len(name) - 1)
 
 
-def _credit_of(txn: LedgerTransaction | None, account_id: int) -> int:
-    if txn is None:
-        return 0
-    return sum(e.amount for e in txn.entries.all() if e.account_id == account_id)
-
-
-def _legs_by_owner(txn: LedgerTransaction | None) -> list[dict[str, Any]]:
-    if txn is None:
-        return []
-    legs = []
-    for entry in txn.entries.select_related("account__person").order_by("id"):
-        if entry.amount < 0 and entry.account.person is not None:
-            owner = entry.account.person
-            masked = owner.name[:1] + "*" * (len(owner.name) - 1)
-            legs.append({"person_id": owner.pk, "name": masked, "amount": money(-entry.amount)})
-    return legs
-
-
-def _save_items(settlement: Settlement, result: Plan, breakdown: Breakdown) -> None:
+def _save_items(settlement: Settlement, result: Plan, breakdown: Breakdown) -> dict[int, int]:
+    """The items, in one statement; returns their ids by line."""
     lines = iter(breakdown.lines)
     rows = []
     for item in result.items:
@@ -373,32 +429,47 @@ def _save_items(settlement: Settlement, result: Plan, breakdown: Breakdown) -> N
                 refunded_at=None,
             )
         )
-    SettlementItem.objects.bulk_create(rows)
+    return {row.line: row.pk for row in SettlementItem.objects.bulk_create(rows)}
 
 
-def _claim_trace_codes(settlement: Settlement, result: Plan, region_id: int) -> list[str]:
-    """Record each package's code. Sold once: a code already sold is refused or, per region, flagged."""
+_CLAIM_SQL = (
+    "INSERT INTO payments_tracecode (code, item_id, status, created_at) VALUES {rows} "
+    "ON CONFLICT (code) WHERE status = 'sold' DO NOTHING RETURNING code"
+)
+
+
+def _claim_trace_codes(settlement: Settlement, result: Plan, item_ids: dict[int, int], region_id: int) -> list[str]:
+    """Record each package's code: sold once. A code already sold is refused or, per region, flagged.
+
+    Claimed in one statement, in sorted order (the lock order's last step): two sales sharing codes wait
+    for each other on the first shared code instead of deadlocking. Returns the codes found sold."""
+    claims = sorted((code, item.line) for item in result.accepted for code in item.trace_codes)
+    if not claims:
+        return []
+    now = timezone.now()
+    params: list[Any] = []
+    for code, line in claims:
+        params += [code, item_ids[line], now]
+    sql = _CLAIM_SQL.format(rows=", ".join(["(%s, %s, 'sold', %s)"] * len(claims)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        sold_now = {row[0] for row in cursor.fetchall()}
+    duplicates = [(code, line) for code, line in claims if code not in sold_now]
+    if not duplicates:
+        return []
     review_duplicates = any(
         rule.kind == AuditRule.Kind.DUPLICATE_TRACE_CODE
         and rule.action == AuditRule.Action.REVIEW
         and rule.region_id == region_id
         for rule in rules_for(settlement.institution)
     )
-    items = {i.line: i for i in settlement.items.all()}
-    duplicates: list[str] = []
-    # Claimed in sorted order (the lock order's last step): two sales sharing codes wait for each other
-    # on the first shared code instead of deadlocking.
-    claims = sorted((code, item.line) for item in result.accepted for code in item.trace_codes)
-    for code, line in claims:
-        try:
-            with transaction.atomic():
-                TraceCode.objects.create(code=code, item=items[line])
-        except IntegrityError:
-            if not review_duplicates:
-                raise DomainError(TRACE_CODE_SOLD, codes=code, details={"codes": [code]}) from None
-            TraceCode.objects.create(code=code, item=items[line], status=TraceCode.Status.DUPLICATE)
-            duplicates.append(code)
-    return duplicates
+    if not review_duplicates:
+        codes = [code for code, _ in duplicates]
+        raise DomainError(TRACE_CODE_SOLD, codes=",".join(codes), details={"codes": codes})
+    TraceCode.objects.bulk_create(
+        TraceCode(code=code, item_id=item_ids[line], status=TraceCode.Status.DUPLICATE) for code, line in duplicates
+    )
+    return [code for code, _ in duplicates]
 
 
 def _findings_body(findings: Findings) -> dict[str, Any]:

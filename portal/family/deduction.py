@@ -11,12 +11,12 @@ institution accounts in id order. Source accounts (fund, assistance) are never l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
-from portal.concurrency import lock_accounts
 from portal.errors import DomainError, define
 from portal.family.models import FamilyBinding
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -59,6 +59,71 @@ def payment_sources(*, payer: Person) -> list[Source]:
     )
     sources += [Source(accounts[i], i) for i in initiator_ids if i in accounts]
     return sources
+
+
+@dataclass
+class Wallet:
+    """The accounts a payment for a payer may draw on, in deduction order, with their owners and balances,
+    read and locked in one statement (:func:`family_wallet`). ``balances`` also holds the other locked
+    accounts (e.g. the institution's receivable), ready for ``ledger_post_locked``."""
+
+    payer_id: int
+    sources: list[tuple[int, int, str]]  # (account id, owner id, owner name), in deduction order
+    balances: dict[int, int]
+
+    @property
+    def available_fen(self) -> int:
+        return sum(self.balances[account] for account, _, _ in self.sources)
+
+    def draw(self, up_to_fen: int) -> list[Leg]:
+        """Debit legs taking up to ``up_to_fen``: own account first, then initiators in binding order."""
+        legs: list[Leg] = []
+        left = up_to_fen
+        for account, _, _ in self.sources:
+            take = min(self.balances[account], left)
+            if take > 0:
+                legs.append(Leg(account, -take))
+                left -= take
+            if left == 0:
+                break
+        return legs
+
+    def owner_names(self) -> dict[int, tuple[int, str]]:
+        return {account: (owner, name) for account, owner, name in self.sources}
+
+
+_WALLET_SQL = """
+SELECT a.id, a.balance, a.kind, a.person_id, p.name, b.activated_at, b.id
+FROM ledger_ledgeraccount a
+LEFT JOIN people_person p ON p.id = a.person_id
+LEFT JOIN family_familybinding b ON b.initiator_id = a.person_id AND b.bound_id = %s AND b.status = 'active'
+WHERE a.allow_negative = %s AND (
+    (a.kind = 'personal' AND (a.person_id = %s OR b.id IS NOT NULL)) OR a.id IN ({extra})
+)
+ORDER BY a.id
+"""
+
+
+def family_wallet(*, payer_id: int, also: Sequence[int] = ()) -> Wallet:
+    """Lock and read, in one statement and in id order, the payer's personal account, the accounts of
+    the initiators who bound the payer (active bindings), and ``also`` (balance-keeping accounts only).
+
+    Call inside the caller's transaction, after locking the payer (lock order: person, then accounts)."""
+    extra = [int(account) for account in also] or [0]
+    sql = _WALLET_SQL.format(extra=", ".join(["%s"] * len(extra)))
+    if connection.vendor == "postgresql":
+        sql += " FOR NO KEY UPDATE OF a"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [payer_id, False, payer_id, *extra])
+        rows = cursor.fetchall()
+    balances = {row[0]: int(row[1]) for row in rows}
+    own = [(row[0], row[3], row[4]) for row in rows if row[2] == "personal" and row[3] == payer_id]
+    initiators = sorted(
+        (row for row in rows if row[2] == "personal" and row[3] != payer_id and row[6] is not None),
+        key=lambda row: (row[5], row[6]),
+    )
+    sources = own + [(row[0], row[3], row[4]) for row in initiators]
+    return Wallet(payer_id=payer_id, sources=sources, balances=balances)
 
 
 def family_deduct(
@@ -104,28 +169,15 @@ def _deduct(
         if first is not None:
             return _same_or_conflict(first, payer, amount_fen, to_account_id)
     with transaction.atomic():
-        sources = payment_sources(payer=payer)
-        # The payer's and initiators' accounts and the receiving one, in id order; a source account
-        # (the region's held account) keeps no balance and is not locked.
-        balances = lock_accounts([*(s.account_id for s in sources), to_account_id])
+        wallet = family_wallet(payer_id=payer.pk, also=[to_account_id])
         if idempotency_key is not None:  # a concurrent retry may have finished while we waited
             first = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
             if first is not None:
                 return _same_or_conflict(first, payer, amount_fen, to_account_id)
-        # The bindings may have changed while we waited for the locks: read them again under the locks.
-        sources = [s for s in payment_sources(payer=payer) if s.account_id in balances]
-        legs: list[Leg] = []
-        left = amount_fen
-        for source in sources:
-            take = min(balances[source.account_id], left)
-            if take > 0:
-                legs.append(Leg(source.account_id, -take))
-                left -= take
-            if left == 0:
-                break
-        if left > 0 and not partial:
-            raise DomainError(INSUFFICIENT_BALANCE, details={"needed": amount_fen, "available": amount_fen - left})
-        taken = amount_fen - left
+        legs = wallet.draw(amount_fen)
+        taken = -sum(leg.amount for leg in legs)
+        if taken < amount_fen and not partial:
+            raise DomainError(INSUFFICIENT_BALANCE, details={"needed": amount_fen, "available": taken})
         if taken == 0:
             return None
         legs.append(Leg(to_account_id, taken))

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution, Region
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from portal.localcache import LocalCache, local_cache
 from portal.people.models import Person
 
 INSUFFICIENT_BALANCE = define(
@@ -139,6 +141,70 @@ def ledger_post(
     return txn
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One balanced transaction to write with :func:`ledger_post_locked`."""
+
+    kind: str
+    legs: tuple[Leg, ...]
+    memo: str = ""
+    reference: str = ""
+    beneficiary_id: int | None = None
+
+
+def ledger_post_locked(postings: Sequence[Posting], *, balances: dict[int, int]) -> list[LedgerTransaction]:
+    """Write several balanced transactions at once, for a caller that already holds the locks.
+
+    ``balances`` holds the current balance of every balance-keeping account the legs touch, read under
+    the caller's row locks (portal.concurrency: person, then accounts in id order); it is updated in
+    place. Three statements whatever the number of legs: the transactions, their entries, the balances.
+    A leg on an account not in ``balances`` must be a source account (no stored balance). A debit that
+    would take an account below zero raises ``insufficient_balance`` before anything is written.
+    """
+    running = dict(balances)
+    rows: list[tuple[LedgerTransaction, list[tuple[int, int, int | None]]]] = []
+    for posting in postings:
+        _validate(posting.legs)
+        txn = LedgerTransaction(
+            kind=posting.kind,
+            memo=posting.memo[:200],
+            reference=posting.reference,
+            fingerprint=_fingerprint(
+                posting.kind, posting.legs, posting.reference, (None, None, posting.beneficiary_id)
+            ),
+            beneficiary_id=posting.beneficiary_id,
+        )
+        legs: list[tuple[int, int, int | None]] = []
+        for leg in posting.legs:
+            after: int | None = None
+            if leg.account_id in running:
+                after = running[leg.account_id] + leg.amount
+                if after < 0:
+                    raise DomainError(
+                        INSUFFICIENT_BALANCE,
+                        details={"account": leg.account_id, "balance": running[leg.account_id], "needed": -leg.amount},
+                    )
+                running[leg.account_id] = after
+            legs.append((leg.account_id, leg.amount, after))
+        rows.append((txn, legs))
+    if not rows:
+        return []
+    with transaction.atomic(savepoint=False):
+        created = LedgerTransaction.objects.bulk_create([txn for txn, _ in rows])
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(transaction_id=txn.pk, account_id=account, amount=amount, balance_after=after)
+            for txn, (_, legs) in zip(created, rows, strict=True)
+            for account, amount, after in legs
+        )
+        changed = {account: value for account, value in running.items() if value != balances[account]}
+        if changed:
+            LedgerAccount.objects.filter(pk__in=changed).update(
+                balance=Case(*(When(pk=pk, then=Value(value)) for pk, value in changed.items()))
+            )
+    balances.update(running)
+    return created
+
+
 def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str | None = None) -> LedgerTransaction:
     """Post the exact opposite of a transaction (冲正). A transaction is reversed at most once."""
     original = LedgerTransaction.objects.get(pk=transaction_id)
@@ -155,6 +221,21 @@ def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str 
 
 
 # --- Accounts -----------------------------------------------------------------------------
+
+
+_account_ids: LocalCache[int] = local_cache(24 * 3600)  # accounts are never deleted; tests clear it
+
+
+def region_account_id(*, region: Region, kind: str) -> int:
+    """The id of :func:`region_account`, kept per process (one query the first time)."""
+    return _account_ids.get_or_load(f"{kind}:{region.code}", lambda: region_account(region=region, kind=kind).pk)
+
+
+def institution_account_id(*, institution: Institution) -> int:
+    """The id of :func:`institution_account`, kept per process (one query the first time)."""
+    return _account_ids.get_or_load(
+        f"institution:{institution.code}", lambda: institution_account(institution=institution).pk
+    )
 
 
 def personal_account_open(*, person: Person) -> LedgerAccount:
