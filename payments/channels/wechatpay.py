@@ -338,6 +338,10 @@ class WeChatPay:
         self._verify_platform(lower, body)
         if abs(now - int(lower["wechatpay-timestamp"])) > self.notify_max_age:
             raise ChannelError("stale", f"notify timestamp {lower['wechatpay-timestamp']}")
+        return self.decode_notify(body=body)
+
+    def decode_notify(self, *, body: bytes) -> ChannelNotify:
+        """The notify's content (decrypted resource), for a body verified earlier and stored raw."""
         envelope = _json_object(body)
         resource = envelope.get("resource")
         if envelope.get("resource_type") != "encrypt-resource" or not isinstance(resource, dict):

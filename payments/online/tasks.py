@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from payments.channels.base import ChannelError
@@ -74,3 +75,28 @@ def reconcile_yesterday() -> dict[str, int]:
 
     run = reconcile(bill_date=timezone.localdate() - dt.timedelta(days=1))
     return {"rows": run.bill_rows, "differences": run.differences, "fixed": run.fixed}
+
+
+@shared_task(
+    name="payments.online.process_notification",
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    max_retries=5,
+    **COMMON,
+)
+def process_notification(notification_id: int) -> str:
+    """A stored, verified channel notify: settle the order (or confirm the refund) it announces."""
+    from payments.online.notifies import notification_process
+
+    return notification_process(notification_id=notification_id)
+
+
+@shared_task(name="payments.online.process_pending_notifications", **COMMON)
+def process_pending_notifications() -> int:
+    """Every minute: stored notifies whose task never finished (a worker died, a message was lost)."""
+    from payments.online.notifies import notification_process, notifications_pending
+
+    pending = notifications_pending()
+    for notification_id in pending:
+        notification_process(notification_id=notification_id)
+    return len(pending)

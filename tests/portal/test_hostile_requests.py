@@ -104,7 +104,7 @@ def test_a_genuine_notify_for_an_order_we_do_not_know_is_answered_fail_not_500()
     meta, body = _signed_notify("P20261130NOSUCHORDER")
     answer = Client().post(NOTIFY, data=body, content_type="application/json", **meta)
     assert answer.status_code == 400 and answer.json()["code"] == "FAIL"
-    assert ChannelNotification.objects.get().error == "order_not_found"  # kept for staff
+    assert ChannelNotification.objects.get().error == "unknown order or refund"  # a small record for staff
 
 
 def test_unsigned_bodies_are_checked_before_anything_is_stored_and_only_a_little_is_kept() -> None:
