@@ -3,6 +3,7 @@
 from payments.benefits.models import BenefitUsage, PolicyRuleSet
 from payments.online.models import (
     ChannelNotification,
+    ChannelNotifyKey,
     HospitalEndpoint,
     HospitalEvent,
     OnlineOrder,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditRule",
     "BenefitUsage",
     "ChannelNotification",
+    "ChannelNotifyKey",
     "HospitalEndpoint",
     "HospitalEvent",
     "OnlineOrder",

@@ -184,6 +184,25 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Tables that grow for years (portal.ops.partitions): on PostgreSQL partitioned by month, created
+# PARTITION_MONTHS_AHEAD ahead by beat; `manage.py archive_partitions` writes each month entirely older
+# than its retention to PARTITION_ARCHIVE_DIR, then drops it. Days; 0 keeps a table forever. The ledger
+# is always kept (balances are sums of its entries), so it has no setting.
+RETENTION_SCAN_SESSION_DAYS = env_int("RETENTION_SCAN_SESSION_DAYS", 180, minimum=0)
+RETENTION_CHANNEL_NOTIFY_DAYS = env_int("RETENTION_CHANNEL_NOTIFY_DAYS", 3 * 365, minimum=0)
+RETENTION_QA_SEARCH_DAYS = env_int("RETENTION_QA_SEARCH_DAYS", 365, minimum=0)
+RETENTION_AUDIT_DAYS = env_int("RETENTION_AUDIT_DAYS", 0, minimum=0)  # the PIPL access log: kept by default
+for _retention in ("RETENTION_SCAN_SESSION_DAYS", "RETENTION_CHANNEL_NOTIFY_DAYS", "RETENTION_QA_SEARCH_DAYS"):
+    if 0 < globals()[_retention] < 31:
+        raise ImproperlyConfigured(f"{_retention} must be 0 (forever) or at least 31 days.")
+if 0 < RETENTION_AUDIT_DAYS < 180:  # the Cybersecurity Law asks for at least six months of logs
+    raise ImproperlyConfigured("RETENTION_AUDIT_DAYS must be 0 (forever) or at least 180 days.")
+PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1, maximum=24)
+PARTITION_ARCHIVE_DIR = env_str("PARTITION_ARCHIVE_DIR", str(BASE_DIR / "artifacts" / "archive") if EMBEDDED else None)
+# How long the one-time guards are kept (a code is valid ~1 minute; the channel retries a notify ~1 day).
+SCAN_NONCE_KEEP_HOURS = env_int("SCAN_NONCE_KEEP_HOURS", 48, minimum=1)
+NOTIFY_DEDUP_DAYS = env_int("NOTIFY_DEDUP_DAYS", 30, minimum=2)
+
 # --- Cache and Celery -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL is None and not EMBEDDED:
@@ -239,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.online.query_late_orders",
         "schedule": timedelta(seconds=LATE_ORDERS_EVERY_SECONDS),
     },
+    "process-pending-notifications": {
+        "task": "payments.online.process_pending_notifications",
+        "schedule": timedelta(seconds=LATE_ORDERS_EVERY_SECONDS),
+    },
     "deliver-hospital-events": {
         "task": "payments.online.deliver_due_hospital_events",
         "schedule": timedelta(seconds=HOSPITAL_EVENTS_EVERY_SECONDS),
@@ -262,6 +285,10 @@ CELERY_BEAT_SCHEDULE = {
     "check-invariants": {
         "task": "portal.ops.tasks.check_invariants",
         "schedule": crontab(hour=3, minute=30),  # nightly, after reconciliation's fixes and before the day
+    },
+    "maintain-partitions": {
+        "task": "portal.ops.tasks.maintain_partitions",
+        "schedule": crontab(hour=2, minute=40),  # months ahead exist long before they begin; old guards pruned
     },
     "expire-pending-family-holdings": {
         "task": "vouchers.tasks.expire_pending_holdings",

@@ -155,7 +155,12 @@ class FamilyHoldingEvent(StatusHistory):
 
 
 class ScanSession(models.Model):
-    """One redeemed code. The unique nonce is what makes a code one-time."""
+    """One redeemed code. The unique nonce is what makes a code one-time.
+
+    On PostgreSQL the table is partitioned by month of ``created_at`` (portal.ops.partitions): its primary
+    key there is (id, created_at) and the nonce's uniqueness is kept by :class:`RedeemedNonce`, which a
+    trigger fills in the same statement as the insert. On SQLite the nonce column is unique itself.
+    """
 
     class BusinessType(models.TextChoices):
         REGISTRATION = "01101", "挂号 / registration"
@@ -182,3 +187,27 @@ class ScanSession(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.id} {self.business_type}"
+
+
+class RedeemedNonce(models.Model):
+    """PostgreSQL: the nonces of codes redeemed lately, one row each, the one-time guard of e-voucher codes.
+
+    A partitioned table's unique constraints must include its partition key, and a scan session's
+    ``created_at`` is the scan's time: (nonce, created_at) would let the same code be scanned twice a
+    second apart, and a unique nonce per month partition would let it be scanned again across midnight of
+    the month's last day. So a BEFORE INSERT trigger on ``vouchers_scansession`` (migration 0005) inserts
+    the nonce here first: a second scan of the same code collides on this primary key and the whole insert
+    (scan session and its audit row) fails with IntegrityError, which the scan answers ``code_replayed``.
+
+    Written only by that trigger; pruned by beat after SCAN_NONCE_KEEP_HOURS (a code is valid about a
+    minute, so a replay always finds its nonce here). Empty on SQLite.
+    """
+
+    nonce = models.CharField(max_length=16, primary_key=True)
+    redeemed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "已核销医保码随机数 / redeemed code nonce"
+
+    def __str__(self) -> str:
+        return self.nonce

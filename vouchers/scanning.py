@@ -282,9 +282,15 @@ def _record(session: ScanSession, *, purpose: str) -> None:
 
 def scan_session_valid(*, session_id: str, terminal: Terminal) -> ScanSession | None:
     """A scan session that this terminal's institution may still use for the next call."""
+    now = timezone.now()
     return (
         ScanSession.objects.select_related("person", "voucher")
-        .filter(pk=session_id, institution_id=terminal.institution_id, expires_at__gt=timezone.now())
+        .filter(
+            pk=session_id,
+            institution_id=terminal.institution_id,
+            expires_at__gt=now,
+            created_at__gt=now - timedelta(minutes=SCAN_SESSION_MINUTES),  # the partitions to read
+        )
         .first()
     )
 

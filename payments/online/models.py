@@ -206,7 +206,13 @@ class OnlineRefundEvent(StatusHistory):
 
 
 class ChannelNotification(models.Model):
-    """A notify from a payment channel, stored raw before anything else happens."""
+    """A notify from a payment channel, stored raw before anything else happens.
+
+    On PostgreSQL the table is partitioned by month of ``received_at`` (portal.ops.partitions): its primary
+    key there is (id, received_at), ``duplicate_of`` has no database foreign key (it points back into the
+    same partitioned table), and ``channel_notify_once`` is kept by :class:`ChannelNotifyKey`, filled by a
+    trigger in the same statement as the insert. On SQLite the constraint is on this table itself.
+    """
 
     channel = models.CharField(max_length=20)
     headers = models.JSONField()
@@ -216,7 +222,9 @@ class ChannelNotification(models.Model):
     event_type = models.CharField(max_length=40, blank=True, default="")
     out_trade_no = models.CharField(max_length=32, blank=True, default="")
     error = models.CharField(max_length=200, blank=True, default="")
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=100, blank=True, default="")
 
@@ -228,6 +236,29 @@ class ChannelNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.notify_id or '(unverified)'}"
+
+
+class ChannelNotifyKey(models.Model):
+    """PostgreSQL: the (channel, notify id) of notifies stored lately, the guard of ``channel_notify_once``.
+
+    The partitioned notifies table cannot hold a unique constraint without its partition key, and a retry
+    of a notify arrives at another time. A BEFORE INSERT trigger on ``payments_channelnotification``
+    (migration 0010) inserts the key here first; a second copy collides on the unique constraint and its
+    insert fails with IntegrityError, exactly as before (payments.online.notifies then finds the first).
+
+    Written only by that trigger; pruned by beat after NOTIFY_DEDUP_DAYS (the channel retries for about a
+    day; processing is idempotent anyway) and when the notifies' partition is archived. Empty on SQLite.
+    """
+
+    channel = models.CharField(max_length=20)
+    notify_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "notify_id"], name="channel_notify_key_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.notify_id}"
 
 
 class HospitalEndpoint(models.Model):

@@ -8,6 +8,8 @@ from portal.ledger.models import AppendOnlyModel
 
 
 class AuditEvent(AppendOnlyModel):
+    """On PostgreSQL partitioned by month of ``at`` (portal.ops.partitions), primary key (id, at)."""
+
     class Action(models.TextChoices):
         READ = "read", "查看 / read"
         CREATE = "create", "新增 / create"

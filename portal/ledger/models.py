@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 
 class LedgerAccount(models.Model):
@@ -128,10 +129,18 @@ class LedgerTransaction(AppendOnlyModel):
 
 
 class LedgerEntry(AppendOnlyModel):
+    """On PostgreSQL partitioned by month of ``created_at`` (portal.ops.partitions), primary key
+    (id, created_at); kept forever (source accounts' balances are sums of their entries)."""
+
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField(help_text="Fen; positive credits the account, negative debits it.")
     balance_after = models.BigIntegerField(null=True, blank=True, help_text="Empty on source accounts.")
+    created_at = models.DateTimeField(
+        db_default=Now(),
+        editable=False,
+        help_text="The database's time of the insert; on PostgreSQL the month partition's key.",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -14,7 +14,7 @@ What is checked (README, "Operations"):
   scheme), stays within the region's caps, and equals, per settlement or order and per payer (fund,
   assistance), what the ledger moved from that payer (money held for an unpaid online order counts);
 - each traceability code is sold at most once while its sale stands, and each scan nonce is redeemed
-  at most once (a scan session settles at most one purchase);
+  at most once (a scan session settles at most one purchase, and exists while it is kept);
 - each online order is settled (committed to the hospital) at most once, money held for orders is
   exactly what the held accounts carry, and every status history follows its declared transitions,
   each move starting where the previous ended, and ends at the current status.
@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 LIMIT = 50  # violations kept per check (the count is always exact)
 
@@ -337,7 +339,23 @@ def sold_and_redeemed_once() -> Result:
         .order_by()
     ):
         result.add(scan_session=str(row["scan_session_id"]), settlements=row["n"])
+    _settled_sessions_exist(result)
     return result
+
+
+def _settled_sessions_exist(result: Result) -> None:
+    """The settlement's scan session has no database foreign key (scan sessions are partitioned by month on
+    PostgreSQL): it must exist unless its month was archived after RETENTION_SCAN_SESSION_DAYS."""
+    from payments.settlement.models import Settlement
+    from vouchers.models import ScanSession
+
+    settled = Settlement.objects.filter(scan_session__isnull=False)
+    if settings.RETENTION_SCAN_SESSION_DAYS:  # a session is at most minutes older than its settlement
+        since = timezone.now() - dt.timedelta(days=settings.RETENTION_SCAN_SESSION_DAYS - 1)
+        settled = settled.filter(created_at__gte=since)
+    missing = settled.filter(~Exists(ScanSession.objects.filter(pk=OuterRef("scan_session_id"))))
+    for number, session in missing.values_list("number", "scan_session_id").order_by("pk"):
+        result.add(settlement=number, scan_session=str(session), problem="scan session missing")
 
 
 def orders_settled_once() -> Result:
