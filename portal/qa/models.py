@@ -125,11 +125,13 @@ class EntryPage(Page):
         )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from portal.qa.selectors import related_entries
+        from portal.qa.entry_cache import detail_of_page
 
         context = super().get_context(request, *args, **kwargs)
-        context["related"] = related_entries(entry=self)
-        context["region_names"] = [region.name for region in self.regions.all()]
+        detail = detail_of_page(self, preview=bool(getattr(request, "is_preview", False)))
+        context["detail"] = detail
+        context["related"] = detail.related
+        context["region_names"] = [name for _, name in detail.regions]
         context["not_yet_in_force"] = bool(self.effective_from and self.effective_from > timezone.localdate())
         return context
 
@@ -170,12 +172,9 @@ class SynonymGroup(models.Model):
         return " = ".join(self.term_list())
 
     def term_list(self) -> list[str]:
-        seen: list[str] = []
-        for raw in self.terms.replace("，", ",").replace("、", ",").replace("\n", ",").split(","):
-            term = raw.strip()
-            if term and term not in seen:
-                seen.append(term)
-        return seen
+        from portal.qa.text import parse_terms
+
+        return parse_terms(self.terms)
 
     def clean(self) -> None:
         terms = self.term_list()
@@ -188,29 +187,28 @@ class SynonymGroup(models.Model):
             )
 
 
-class SearchPosting(models.Model):
-    """The inverted index: one row per (entry, term, field). Rebuilt for an entry each time it is published.
+class SearchDocument(models.Model):
+    """What search knows of one published entry: its words as jieba cut them, one row per entry.
 
-    ``weight`` already holds the field's boost and the term's saturated frequency; a query multiplies it
-    by the term's rarity (idf) and sums.
+    Written by ``services.index_entries`` only, each time the entry is published; removed when it is
+    unpublished. The three text columns hold space-separated tokens in the order of the text: the
+    question's words and synonym-group tokens (``~12``), the answer's, and the question's characters
+    (``#查``). Each engine indexes them with what it already has (migration 0003):
+
+    - PostgreSQL: a generated ``vector`` column (tsvector; question words weight A, answer words B,
+      characters C, positions in text order) with a GIN index. Not a model field: only SQL reads it.
+    - SQLite: an FTS5 table ``qa_searchdocument_fts`` over the three columns, kept in step by triggers.
+      A later migration that rebuilds this table on SQLite must create the triggers again.
     """
 
-    class Field(models.IntegerChoices):
-        QUESTION = 1, "question"
-        ANSWER = 2, "answer"
-        QUESTION_CHAR = 3, "question character"
-
-    entry = models.ForeignKey(EntryPage, on_delete=models.CASCADE, related_name="+", db_index=False)
-    term = models.CharField(max_length=32)
-    field = models.PositiveSmallIntegerField(choices=Field.choices)
-    weight = models.FloatField()
-
-    class Meta:
-        indexes = [models.Index(fields=["term", "entry"], name="qa_posting_term_entry")]
-        constraints = [models.UniqueConstraint(fields=["entry", "term", "field"], name="qa_posting_once")]
+    entry = models.OneToOneField(EntryPage, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    question_terms = models.TextField()
+    answer_terms = models.TextField()
+    question_chars = models.TextField()
+    indexed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"{self.term} @ {self.entry_id}"
+        return f"search document {self.entry_id}"
 
 
 class EntryFeedback(models.Model):

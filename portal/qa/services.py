@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,7 +13,6 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from django.utils.html import strip_tags
 from wagtail.models import (
     GroupApprovalTask,
     GroupPagePermission,
@@ -28,18 +26,19 @@ from wagtail.models import (
 from portal import ratelimit
 from portal.errors import DomainError, define
 from portal.institutions.models import Region
+from portal.qa.engines import engine, forget_counts
 from portal.qa.models import (
     EntryFeedback,
     EntryPage,
     QAIndexPage,
     RelatedEntry,
+    SearchDocument,
     SearchLog,
-    SearchPosting,
     SynonymGroup,
     TopicPage,
 )
-from portal.qa.selectors import SearchResult, forget_counts, search_entries
-from portal.qa.text import Synonyms, characters, current_synonyms, words
+from portal.qa.selectors import SearchResult, search_entries
+from portal.qa.text import Synonyms, current_synonyms, document_terms
 
 QA_ENTRY_NOT_FOUND = define("qa_entry_not_found", 404, "没有找到这条问答", "This Q&A entry was not found")
 QA_FEEDBACK_TOO_MANY = define(
@@ -48,10 +47,6 @@ QA_FEEDBACK_TOO_MANY = define(
     "反馈太频繁了，请一小时后再试",
     "Too much feedback from here; please try again in an hour",
 )
-
-QUESTION_BOOST = 3.0
-ANSWER_BOOST = 1.0
-CHARACTER_BOOST = 0.4
 
 EDITORS, REVIEWERS = "cms_editors", "cms_reviewers"
 TOPICS = [
@@ -71,36 +66,25 @@ TASK_NAME = "审核员审核 / reviewer approval"
 # --- The search index -------------------------------------------------------------------------
 
 
-def _saturated(tf: int) -> float:
-    return tf * 2.2 / (tf + 1.2)
-
-
-def _postings(entry: EntryPage, synonyms: Synonyms) -> list[SearchPosting]:
-    question, answer = entry.title, strip_tags(entry.answer)
-    rows: dict[tuple[str, int], float] = {}
-    for field, text, boost in (
-        (SearchPosting.Field.QUESTION, question, QUESTION_BOOST),
-        (SearchPosting.Field.ANSWER, answer, ANSWER_BOOST),
-    ):
-        counts = Counter(words(text))
-        counts.update(synonyms.tokens_in(text))
-        for term, tf in counts.items():
-            rows[(term, field)] = boost * _saturated(tf)
-    for ch in characters(question):
-        rows[(ch, SearchPosting.Field.QUESTION_CHAR)] = CHARACTER_BOOST
-    return [SearchPosting(entry_id=entry.pk, term=t, field=f, weight=w) for (t, f), w in rows.items()]
+def _document(entry: EntryPage, synonyms: Synonyms) -> SearchDocument:
+    terms = document_terms(question=entry.title, answer_html=entry.answer, synonyms=synonyms)
+    return SearchDocument(
+        entry_id=entry.pk,
+        question_terms=terms.question_terms,
+        answer_terms=terms.answer_terms,
+        question_chars=terms.question_chars,
+    )
 
 
 def index_entries(*, entries: Iterable[EntryPage]) -> int:
-    """Replace the postings of ``entries`` with their published text; returns how many were written."""
+    """Replace the search documents of ``entries`` with their published text; returns how many."""
     synonyms = current_synonyms()  # first: it also teaches jieba the synonym terms
-    entries = list(entries)
-    postings = [posting for entry in entries for posting in _postings(entry, synonyms)]
+    documents = [_document(entry, synonyms) for entry in entries]
     with transaction.atomic():
-        SearchPosting.objects.filter(entry_id__in=[entry.pk for entry in entries]).delete()
-        SearchPosting.objects.bulk_create(postings, batch_size=2000)
+        SearchDocument.objects.filter(entry_id__in=[document.entry_id for document in documents]).delete()
+        SearchDocument.objects.bulk_create(documents, batch_size=500)
     forget_counts()
-    return len(postings)
+    return len(documents)
 
 
 def index_entry(*, entry: EntryPage) -> int:
@@ -108,7 +92,7 @@ def index_entry(*, entry: EntryPage) -> int:
 
 
 def unindex_entry(*, entry_id: int) -> None:
-    SearchPosting.objects.filter(entry_id=entry_id).delete()
+    SearchDocument.objects.filter(entry_id=entry_id).delete()
     forget_counts()
 
 
@@ -119,7 +103,7 @@ def reindex_all(*, progress: Callable[[str], None] | None = None) -> int:
     forget_synonyms()
     live = EntryPage.objects.live().order_by("pk")
     total = live.count()
-    SearchPosting.objects.exclude(entry__in=live.values("pk")).delete()
+    SearchDocument.objects.exclude(entry__in=live.values("pk")).delete()
     done = 0
     batch: list[EntryPage] = []
     for entry in live.iterator(chunk_size=500):
@@ -133,6 +117,7 @@ def reindex_all(*, progress: Callable[[str], None] | None = None) -> int:
     if batch:  # entries published while this ran
         index_entries(entries=batch)
         done += len(batch)
+    engine().rebuild()
     return done
 
 

@@ -1,4 +1,4 @@
-"""Keep the search index in step with what is published, and with the editors' synonyms."""
+"""Keep the search index and the entry cache in step with what is published, and with the synonyms."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from portal.qa.models import EntryPage, SynonymGroup
+from portal.qa.models import EntryPage, QAIndexPage, SynonymGroup, TopicPage
 
 
 @receiver(page_published, sender=EntryPage)
@@ -24,6 +24,28 @@ def _unindex_unpublished(sender: Any, instance: EntryPage, **kwargs: Any) -> Non
     from portal.qa.services import unindex_entry
 
     unindex_entry(entry_id=instance.pk)
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+@receiver(post_page_move)
+def _forget_entries_after_a_page_changes(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An entry shows its topic, its address and its related questions: other pages' state."""
+    if isinstance(instance, (EntryPage, TopicPage, QAIndexPage)) or sender in (EntryPage, TopicPage, QAIndexPage):
+        _forget_entries()
+
+
+@receiver(post_delete, sender=EntryPage)
+@receiver(post_delete, sender=TopicPage)
+def _forget_entries_after_a_delete(sender: Any, **kwargs: Any) -> None:
+    _forget_entries()
+
+
+def _forget_entries() -> None:
+    from portal.qa.entry_cache import forget_entries
+
+    forget_entries()
+    transaction.on_commit(forget_entries)  # and again once the change is visible to other processes
 
 
 @receiver(post_save, sender=SynonymGroup)

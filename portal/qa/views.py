@@ -20,33 +20,34 @@ from portal.clientip import client_ip
 from portal.errors import Bilingual, DomainError
 from portal.people.selectors import person_for_user
 from portal.qa import selectors, services
+from portal.qa.entry_cache import EntryCard, EntryDetail, RelatedCard, TopicCard
 from portal.qa.models import EntryPage, TopicPage
 
 REGION_PARAM = OpenApiParameter("region", str, description="6-digit region code; default: the resident's own")
 
 
-def _topic(topic: TopicPage | None) -> dict[str, Any] | None:
+def _topic(topic: TopicPage | TopicCard | None) -> dict[str, Any] | None:
     if topic is None:
         return None
     return {"code": topic.code, "name": Bilingual(topic.title, topic.name_en).localized(), "name_zh": topic.title}
 
 
-def _entry_summary(entry: EntryPage) -> dict[str, Any]:
+def _entry_summary(entry: EntryPage | EntryCard | EntryDetail | RelatedCard) -> dict[str, Any]:
     return {"id": entry.pk, "question": entry.title, "url": entry.url}
 
 
-def _entry(entry: EntryPage) -> dict[str, Any]:
+def _entry(detail: EntryDetail) -> dict[str, Any]:
     return {
-        **_entry_summary(entry),
-        "topic": _topic(selectors.topic_for(entry)),
-        "answer_html": str(entry.answer),
-        "regions": [{"code": r.code, "name": r.name} for r in entry.regions.all()],
-        "effective_from": entry.effective_from,
-        "effective_to": entry.effective_to,
-        "source": entry.source,
-        "source_url": entry.source_url or None,
-        "related": [_entry_summary(related) for related in selectors.related_entries(entry=entry)],
-        "last_published_at": entry.last_published_at,
+        **_entry_summary(detail),
+        "topic": _topic(detail.topic),
+        "answer_html": str(detail.answer_html),
+        "regions": [{"code": code, "name": name} for code, name in detail.regions],
+        "effective_from": detail.effective_from,
+        "effective_to": detail.effective_to,
+        "source": detail.source,
+        "source_url": detail.source_url or None,
+        "related": [_entry_summary(related) for related in detail.related],
+        "last_published_at": detail.last_published_at,
     }
 
 
@@ -93,10 +94,10 @@ class EntryView(APIView):
 
     @extend_schema(operation_id="qa_entry_retrieve", responses={200: None}, tags=["policy Q&A"])
     def get(self, request: Request, entry_id: int) -> Response:
-        entry = selectors.entries_in_force(region=None).filter(pk=entry_id).first()
-        if entry is None:
+        detail = selectors.entry_detail(entry_id=entry_id)
+        if detail is None:
             raise DomainError(services.QA_ENTRY_NOT_FOUND)
-        return Response(_entry(entry))
+        return Response(_entry(detail))
 
 
 class SearchQuery(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Revision, WorkflowState
 
-from portal.qa.models import EntryPage, SearchPosting
+from portal.qa.models import EntryPage, SearchDocument
 from portal.qa.tasks import publish_scheduled
 from tests.portal.qa_helpers import cms_people, entry_form, publish_entry, staff, topic
 
@@ -147,7 +147,7 @@ def test_an_expired_entry_disappears_at_once_and_is_unpublished_by_the_scheduler
     call_command("publish_scheduled", verbosity=0)
     entry.refresh_from_db()
     assert not entry.live and entry.expired
-    assert not SearchPosting.objects.filter(entry_id=entry.pk).exists()
+    assert not SearchDocument.objects.filter(entry_id=entry.pk).exists()
 
 
 def test_a_policy_no_longer_in_force_is_hidden_and_one_not_yet_in_force_says_from_when() -> None:
