@@ -29,6 +29,7 @@ WINDOW_FACTOR = 5
 MIN_WINDOW = 100
 
 _doc_freq_cache = local_cache(ttl=300)
+_unknown_cache = local_cache(ttl=60)
 _total_cache = local_cache(ttl=60)
 
 
@@ -49,13 +50,15 @@ def engine() -> Engine:
 
 
 def document_frequencies(tokens: list[str]) -> dict[str, int]:
-    """How many entries hold each token. Cached per process for 5
-    minutes: residents ask the same words. A count a few minutes old only shifts a weight a little;
-    indexing in this process clears it. "Nobody says this" is never cached: the next entry may."""
+    """How many entries hold each token. Cached per process for 5 minutes: residents ask the same words.
+    A count a few minutes old only shifts a weight a little; indexing in this process clears it. "Nobody
+    says this" is kept for a minute only: an entry published in another process may say it."""
     found: dict[str, int] = {}
     missing = []
     for token in tokens:
         cached = _doc_freq_cache.get(token)
+        if cached is None:
+            cached = _unknown_cache.get(token)
         if cached is not None:
             found[token] = cached
         else:
@@ -64,8 +67,7 @@ def document_frequencies(tokens: list[str]) -> dict[str, int]:
         counted = engine().count(missing)
         for token in missing:
             found[token] = counted.get(token, 0)
-            if found[token]:
-                _doc_freq_cache.put(token, found[token])
+            (_doc_freq_cache if found[token] else _unknown_cache).put(token, found[token])
     return found
 
 
@@ -75,6 +77,7 @@ def indexed_entries() -> int:
 
 def forget_counts() -> None:
     _doc_freq_cache.forget()
+    _unknown_cache.forget()
     _total_cache.forget()
 
 

@@ -36,7 +36,9 @@ MAX_ENTRIES = 50_000  # details and cards of this process; all forgotten at once
 GENERATION_KEY = "qa:entries:generation"
 V = TypeVar("V")
 
+GENERATION_SECONDS = 1  # how stale another page's change (a topic renamed) may look in another process
 _built: LocalCache = local_cache(ttl=CACHE_SECONDS)
+_generation_seen: LocalCache = local_cache(ttl=GENERATION_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,10 @@ class EntryDetail:
 
 
 def forget_entries() -> None:
-    """Start a new generation: every entry cached before is built again when next read."""
+    """Start a new generation: every entry cached before is built again when next read (in this process at
+    once, in the others within ``GENERATION_SECONDS``)."""
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+    _generation_seen.forget()
 
 
 def entry_cards(*, entry_ids: Sequence[int]) -> dict[int, EntryCard]:
@@ -108,6 +112,11 @@ def detail_of_page(page: EntryPage, *, preview: bool) -> EntryDetail:
 
 
 def _generation() -> int:
+    """The shared generation, read from the cache at most once a ``GENERATION_SECONDS`` per process."""
+    return int(_generation_seen.get_or_load("generation", _shared_generation))
+
+
+def _shared_generation() -> int:
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
