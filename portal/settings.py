@@ -182,6 +182,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per test process, so that two test runs on one machine never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator) may not outlive its
+    # statement's connection: set DB_BEHIND_PGBOUNCER=true (docs/capacity.md).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_BEHIND_PGBOUNCER", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tables that grow for years (portal.ops.partitions): on PostgreSQL partitioned by month, created
