@@ -120,7 +120,9 @@ def notification_process(*, notification_id: int) -> str:
                 processed_at=timezone.now(), outcome=f"refused: {code}"[:100], error=str(code)[:200]
             )
             return f"refused: {code}"
-        ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(processed_at=timezone.now(), outcome=outcome[:100])
+        ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(
+            processed_at=timezone.now(), outcome=outcome[:100]
+        )
     return outcome
 
 
