@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, F, Value, When
 
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution, Region
@@ -196,10 +196,13 @@ def ledger_post_locked(postings: Sequence[Posting], *, balances: dict[int, int])
             for txn, (_, legs) in zip(created, rows, strict=True)
             for account, amount, after in legs
         )
-        changed = {account: value for account, value in running.items() if value != balances[account]}
+        # Relative, so that the stored balance always moves by exactly the entries written, whatever was read.
+        changed = {
+            account: value - balances[account] for account, value in running.items() if value != balances[account]
+        }
         if changed:
             LedgerAccount.objects.filter(pk__in=changed).update(
-                balance=Case(*(When(pk=pk, then=Value(value)) for pk, value in changed.items()))
+                balance=F("balance") + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in changed.items()))
             )
     balances.update(running)
     return created
