@@ -1,20 +1,34 @@
-"""Notifies from the payment channel: verified, stored raw, acknowledged; then processed by a task.
+"""Notifies from the payment channel: verified, stored raw, acknowledged; then settled by a drain.
 
 A notify is a hint, never the truth by itself: its signature and freshness are checked, then the
 business fields (our merchant, our app, our order, our amount). Processing is idempotent and runs once
 per stored notify (row lock, marked in the same transaction); the unique notify id answers duplicates at
-once; beat's sweep finishes any stored notify whose task never ran.
+once; beat's sweep finishes any stored notify no drain did.
+
+Acknowledging is one statement: the row is inserted only if the order (or refund) it names exists, and the
+unique notify id (ChannelNotifyKey's trigger on PostgreSQL) refuses a second copy in the same statement.
+Once it has committed, its id is pushed on a short settle queue (a Redis list) and, unless a drain is
+already queued or running (a Redis key set NX, with an expiry), one drain task is queued. The drain pops
+ids in batches and settles each notify in a transaction of its own; when the queue is empty it clears
+the key, then looks again, so a notify pushed while the key was held is never stranded. A process that
+dies after storing a notify and before settling it leaves a stored, unprocessed row: beat's sweep settles
+it. Without Redis (the embedded mode, tasks run eagerly) the queue lives in the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from payments.channels.base import ChannelError, ChannelNotify
@@ -29,6 +43,12 @@ logger = logging.getLogger(__name__)
 
 REJECTED_KEPT_PER_HOUR = 100  # rejected notifies kept (truncated) for staff; beyond that only counted in the log
 REJECTED_BODY_CHARS = 512
+
+SETTLE_BATCH = 100  # ids a drain pops at a time (each notify is still settled in a transaction of its own)
+DRAIN_SECONDS = 30.0  # a drain hands over to a fresh task after this (the task's time limit is 60 s)
+DRAIN_HOLD_SECONDS = 90  # the "drain queued or running" key expires after this: a drain that died frees it
+DRAIN_HELPERS = 2  # extra drains asked for when the queue holds more than a batch (workers share it)
+QUEUE_MAX = 200_000  # the settle queue keeps the newest ids; anything trimmed is the sweep's
 
 
 def _keep_rejected(channel_name: str, headers: Mapping[str, str], body: bytes, error: str) -> None:
@@ -49,11 +69,10 @@ def _keep_rejected(channel_name: str, headers: Mapping[str, str], body: bytes, e
 def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes) -> tuple[bool, str]:
     """Returns (acknowledge?, what happened). Not acknowledging makes the channel retry later.
 
-    Acknowledged fast: a notify is verified (signature, freshness, our merchant and app, an order or
-    refund we know), stored raw, and answered; settling it is a task queued when the row commits
-    (``payments.online.process_notification``). A notify is never lost between the two: the row is
-    committed before the answer, and beat's sweep processes any stored row no task finished. A rejected
-    notify leaves a small capped record. Any refusal is an answer, never an exception.
+    Acknowledged fast: a notify is verified (signature, freshness, our merchant and app), stored raw if it
+    names an order or refund we know (one statement, committed before the answer), and answered; settling
+    it is the drain's (``payments.online.drain_notifications``), or beat's sweep's if no drain gets to it.
+    A rejected notify leaves a small capped record. Any refusal is an answer, never an exception.
     """
     channel = _channel()
     try:
@@ -64,51 +83,331 @@ def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes
     if notify.mchid != channel.mchid or (notify.appid is not None and notify.appid != channel.appid):
         _keep_rejected(channel_name, headers, body, "not our merchant or app")
         return False, "foreign"
-    if not _known(notify):
+    if not _fits(notify):
+        _keep_rejected(channel_name, headers, body, "malformed: a field longer than we store")
+        return False, "malformed"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        _keep_rejected(channel_name, headers, body, "malformed: not UTF-8")
+        return False, "malformed"
+    received_at = timezone.now()
+    try:
+        if connection.get_autocommit():  # the statement is its own transaction: committed once it returns
+            stored = _store(channel_name, headers, text, notify, received_at)
+        else:  # inside a caller's transaction: a duplicate must not break it
+            with transaction.atomic():
+                stored = _store(channel_name, headers, text, notify, received_at)
+    except IntegrityError:
+        # The same notify again: its first copy is stored, and settled (or will be, by a drain or the sweep).
+        _store_duplicate(channel_name, notify.notify_id)
+        return True, "duplicate"
+    if stored is None:
         _keep_rejected(channel_name, headers, body, "unknown order or refund")
         return False, ORDER_NOT_FOUND
-    try:
-        with transaction.atomic():
-            raw = ChannelNotification.objects.create(
-                channel=channel_name,
-                headers=dict(headers),
-                body=body.decode("utf-8"),
-                notify_id=notify.notify_id,
-                event_type=notify.event_type,
-                out_trade_no=notify.out_trade_no,
-            )
-            transaction.on_commit(lambda: _process_later(raw.pk))
-    except IntegrityError:
-        # The same notify again: its first copy is stored, and processed (or will be, by its task or the sweep).
-        first = ChannelNotification.objects.only("pk").get(channel=channel_name, notify_id=notify.notify_id)
-        ChannelNotification.objects.create(
-            channel=channel_name, headers={}, body="", duplicate_of=first, outcome="duplicate"
-        )
-        return True, "duplicate"
+    transaction.on_commit(lambda: settle_soon(notification_id=stored, received_at=received_at))
     return True, "accepted"
 
 
-def _known(notify: ChannelNotify) -> bool:
+def _fits(notify: ChannelNotify) -> bool:
+    return len(notify.notify_id) <= 64 and len(notify.event_type) <= 40 and len(notify.out_trade_no) <= 32
+
+
+_STORED_FIELDS = ("channel", "headers", "body", "received_at", "notify_id", "event_type", "out_trade_no", "error")
+
+
+def _field(name: str) -> models.Field[Any, Any]:
+    field = ChannelNotification._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _column(name: str) -> str:
+    return connection.ops.quote_name(_field(name).column)
+
+
+@lru_cache(maxsize=8)
+def _store_sql(vendor: str, target_table: str) -> str:
+    """INSERT ... SELECT ... WHERE EXISTS: every name from the models, every value a bound parameter."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(_column(name) for name in (*_STORED_FIELDS, "outcome"))
+    values = ", ".join(["%s"] * len(_STORED_FIELDS))
+    return (
+        f"INSERT INTO {quote(ChannelNotification._meta.db_table)} ({columns}) SELECT {values}, '' "  # noqa: S608
+        f"WHERE EXISTS (SELECT 1 FROM {quote(target_table)} WHERE {quote('number')} = %s) "
+        f"RETURNING {_column('id')}"
+    )
+
+
+@lru_cache(maxsize=4)
+def _duplicate_sql(vendor: str) -> str:
+    """The second copy's record, pointing at the first, in one statement (names from the model)."""
+    table = connection.ops.quote_name(ChannelNotification._meta.db_table)
+    names = ("channel", "headers", "body", "received_at", "event_type", "out_trade_no", "error", "outcome")
+    return (
+        f"INSERT INTO {table} ({', '.join(_column(name) for name in names)}, {_column('duplicate_of')}) "  # noqa: S608
+        f"SELECT %s, %s, '', %s, '', '', '', 'duplicate', {_column('id')} FROM {table} "
+        f"WHERE {_column('channel')} = %s AND {_column('notify_id')} = %s AND {_column('received_at')} >= %s "
+        f"ORDER BY {_column('id')} LIMIT 1"
+    )
+
+
+def _store(
+    channel_name: str, headers: Mapping[str, str], text: str, notify: ChannelNotify, received_at: dt.datetime
+) -> int | None:
+    """Insert the notify if the order (or refund) it names exists: one statement. Returns the row's id, or
+    None for an unknown order. A second copy of a notify id raises IntegrityError (the unique guard)."""
     if notify.kind == "refund" and notify.out_refund_no:
-        return OnlineRefund.objects.filter(number=notify.out_refund_no).exists()
-    return OnlineOrder.objects.filter(number=notify.out_trade_no).exists()
+        target, number = OnlineRefund._meta.db_table, notify.out_refund_no
+    else:
+        target, number = OnlineOrder._meta.db_table, notify.out_trade_no
+    values: dict[str, Any] = {
+        "channel": channel_name,
+        "headers": {name: value.replace("\x00", "\ufffd") for name, value in headers.items()},
+        "body": text,
+        "received_at": received_at,
+        "notify_id": notify.notify_id,
+        "event_type": notify.event_type,
+        "out_trade_no": notify.out_trade_no,
+        "error": "",
+    }
+    params = [_field(name).get_db_prep_save(values[name], connection) for name in _STORED_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_sql(connection.vendor, target), [*params, number])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
-def _process_later(notification_id: int) -> None:
+def _store_duplicate(channel_name: str, notify_id: str) -> None:
+    """A record of the second copy, pointing at the first: one statement. The first is looked for in the
+    months its guard can still be kept (pruned after ``NOTIFY_DEDUP_DAYS``, daily), so PostgreSQL reads
+    only those partitions."""
+    now = timezone.now()
+    since = now - dt.timedelta(days=2 * settings.NOTIFY_DEDUP_DAYS)
+    prep = _field("received_at").get_db_prep_save
+    headers = _field("headers").get_db_prep_save({}, connection)
+    params = [channel_name, headers, prep(now, connection), channel_name, notify_id, prep(since, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(_duplicate_sql(connection.vendor), params)
+        found = cursor.rowcount
+    if not found:  # the first copy was archived meanwhile: a record all the same
+        ChannelNotification.objects.create(channel=channel_name, headers={}, body="", outcome="duplicate")
+
+
+# --- settling: the queue, the drain, the sweep ------------------------------------------------------------
+
+
+class SettleQueue(Protocol):
+    """Ids of stored notifies to settle, and the "a drain is queued or running" flag."""
+
+    def push(self, item: str) -> bool:
+        """Add one; returns True when this call raised the flag (the caller queues a drain)."""
+        ...
+
+    def pop(self, count: int) -> list[str]: ...
+
+    def claim(self) -> bool:
+        """Raise the flag unless it is up; True if this call raised it."""
+        ...
+
+    def hold(self) -> None:
+        """Keep the flag up a while longer (a drain at work)."""
+        ...
+
+    def release(self) -> None: ...
+
+    def size(self) -> int: ...
+
+
+class RedisSettleQueue:
+    """A Redis list of ``id|received_at`` and a key with an expiry; each push is one round trip."""
+
+    def __init__(self, client: Any, base: str) -> None:
+        self.client, self.items, self.flag = client, f"{base}:queue", f"{base}:drain"
+
+    def push(self, item: str) -> bool:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(self.items, item)
+        pipe.ltrim(self.items, -QUEUE_MAX, -1)
+        pipe.set(self.flag, 1, nx=True, ex=DRAIN_HOLD_SECONDS)
+        return bool(pipe.execute()[2])
+
+    def pop(self, count: int) -> list[str]:
+        items = self.client.lpop(self.items, count) or []
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in items]
+
+    def claim(self) -> bool:
+        return bool(self.client.set(self.flag, 1, nx=True, ex=DRAIN_HOLD_SECONDS))
+
+    def hold(self) -> None:
+        self.client.expire(self.flag, DRAIN_HOLD_SECONDS)
+
+    def release(self) -> None:
+        self.client.delete(self.flag)
+
+    def size(self) -> int:
+        return int(self.client.llen(self.items))
+
+
+class LocalSettleQueue:
+    """The embedded mode's: tasks run eagerly in this process, so the queue can live here too."""
+
+    def __init__(self) -> None:
+        self._items: deque[str] = deque()
+        self._held = False
+        self._lock = threading.Lock()
+
+    def push(self, item: str) -> bool:
+        with self._lock:
+            self._items.append(item)
+            while len(self._items) > QUEUE_MAX:
+                self._items.popleft()
+            raised, self._held = not self._held, True
+            return raised
+
+    def pop(self, count: int) -> list[str]:
+        with self._lock:
+            return [self._items.popleft() for _ in range(min(count, len(self._items)))]
+
+    def claim(self) -> bool:
+        with self._lock:
+            raised, self._held = not self._held, True
+            return raised
+
+    def hold(self) -> None:
+        pass
+
+    def release(self) -> None:
+        with self._lock:
+            self._held = False
+
+    def size(self) -> int:
+        return len(self._items)
+
+
+_LOCAL_QUEUE = LocalSettleQueue()
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+
+
+def _eager() -> bool:
+    from portal.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def settle_queue() -> SettleQueue | None:
+    """Redis (``REDIS_URL``) in production, keyed by database; in-process when tasks run eagerly without
+    Redis; None otherwise (each notify then queues a task of its own)."""
+    if settings.REDIS_URL:
+        prefix = settings.CACHES["default"].get("KEY_PREFIX") or "portal"
+        return RedisSettleQueue(
+            _redis(settings.REDIS_URL), f"{prefix}:notify-settle:{connection.settings_dict['NAME']}"
+        )
+    return _LOCAL_QUEUE if _eager() else None
+
+
+def settle_soon(*, notification_id: int, received_at: dt.datetime) -> None:
+    """A stored notify (committed): see that a drain settles it. A failure here loses nothing: the row is
+    stored, and beat's sweep settles what no drain did."""
     from payments.online.tasks import process_notification
 
-    process_notification.delay(notification_id)
+    queue = settle_queue()
+    try:
+        if queue is None:
+            process_notification.delay(notification_id)
+            return
+        raised = queue.push(f"{notification_id}|{received_at.isoformat()}")
+    except Exception:  # Redis or the broker unreachable: the sweep's then
+        logger.warning("notify %s stored, not queued for settling; beat's sweep will", notification_id, exc_info=True)
+        return
+    if raised:
+        _queue_drain(queue)
 
 
-def notification_process(*, notification_id: int) -> str:
+def _queue_drain(queue: SettleQueue) -> None:
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from payments.online.tasks import drain_notifications
+
+    try:
+        drain_notifications.delay()
+    except BrokerError:
+        logger.warning("drain not queued (broker); the next notify or beat's sweep will", exc_info=True)
+        queue.release()
+
+
+def notifications_drain(*, helper: bool = False, seconds: float = DRAIN_SECONDS, batch: int = SETTLE_BATCH) -> int:
+    """Settle the queued notifies, a batch of ids at a time, each in a transaction of its own; returns how
+    many ids were taken. The drain holds the flag: when the queue is empty it lowers it and looks once
+    more, so a notify pushed meanwhile is either seen here or queues a drain of its own. After ``seconds``
+    it hands over to a fresh task (the flag stays up). A helper only takes ids until the queue is empty."""
+    queue = settle_queue()
+    if queue is None:
+        return 0
+    started, taken, helped = time.monotonic(), 0, helper or _eager()
+    try:
+        while True:
+            items = queue.pop(batch)
+            if not items:
+                if helper:
+                    return taken
+                queue.release()
+                if not queue.size() or not queue.claim():
+                    return taken  # nothing left, or a drain queued since holds the flag
+                continue
+            for item in items:
+                _settle_item(item)
+            taken += len(items)
+            if not helper:
+                queue.hold()
+            if not helped and queue.size() > batch:
+                helped = True
+                _queue_helpers()
+            if time.monotonic() - started > seconds:
+                if not helper:
+                    _queue_drain(queue)  # the flag stays up for the next drain
+                return taken
+    except BaseException:
+        if not helper:
+            with contextlib.suppress(Exception):
+                queue.release()  # the next notify queues a drain; ids taken, not settled, are the sweep's
+        raise
+
+
+def _queue_helpers() -> None:
+    from payments.online.tasks import drain_notifications
+
+    for _ in range(DRAIN_HELPERS):
+        drain_notifications.delay(helper=True)
+
+
+def _settle_item(item: str) -> None:
+    pk, _, moment = item.partition("|")
+    try:
+        notification_id, received_at = int(pk), dt.datetime.fromisoformat(moment)
+    except ValueError:
+        logger.warning("settle queue: not an id %r", item[:80])
+        return
+    notification_process(notification_id=notification_id, received_at=received_at)
+
+
+def notification_process(*, notification_id: int, received_at: dt.datetime | None = None) -> str:
     """Settle what a stored notify says, once. Safe to run twice or at the same time as the sweep: the
-    row is locked (a second runner skips it) and marked processed in the same transaction."""
+    row is locked (a second runner skips it) and marked processed in the same transaction. With
+    ``received_at`` PostgreSQL reads one partition."""
+    rows = ChannelNotification.objects.select_for_update(skip_locked=True).filter(
+        pk=notification_id, processed_at__isnull=True, duplicate_of__isnull=True, notify_id__isnull=False
+    )
+    if received_at is not None:
+        rows = rows.filter(received_at=received_at)
     with transaction.atomic():
-        raw = (
-            ChannelNotification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, processed_at__isnull=True, duplicate_of__isnull=True, notify_id__isnull=False)
-            .first()
-        )
+        raw = rows.only("pk", "received_at", "body").first()
         if raw is None:
             return "done"  # processed, or being processed right now
         try:
@@ -126,9 +425,12 @@ def notification_process(*, notification_id: int) -> str:
     return outcome
 
 
-def notifications_pending(*, older_than: dt.timedelta = dt.timedelta(seconds=30), limit: int = 1000) -> list[int]:
-    """Stored, verified notifies no task has finished (a worker died, the broker lost the task). Looks
-    back ``NOTIFY_DEDUP_DAYS`` (the partitions a sweep reads); a channel stops retrying long before."""
+def notifications_pending(
+    *, older_than: dt.timedelta = dt.timedelta(seconds=30), limit: int = 1000
+) -> list[tuple[int, dt.datetime]]:
+    """Stored, verified notifies no drain has settled (a worker died, Redis lost its queue), as (id,
+    received_at). Looks back ``NOTIFY_DEDUP_DAYS`` (the partitions a sweep reads); a channel stops
+    retrying long before."""
     now = timezone.now()
     return list(
         ChannelNotification.objects.filter(
@@ -139,8 +441,25 @@ def notifications_pending(*, older_than: dt.timedelta = dt.timedelta(seconds=30)
             received_at__lt=now - older_than,
         )
         .order_by("id")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "received_at")[:limit]
     )
+
+
+def notifications_sweep(*, older_than: dt.timedelta = dt.timedelta(seconds=30)) -> int:
+    """Beat's safety net: settle stored notifies no drain finished; start a drain if ids wait with none
+    queued (one died holding the flag, which then expired). Returns how many it settled."""
+    pending = notifications_pending(older_than=older_than)
+    for notification_id, received_at in pending:
+        notification_process(notification_id=notification_id, received_at=received_at)
+    queue = settle_queue()
+    try:
+        start = queue is not None and queue.size() > 0 and queue.claim()
+    except Exception:  # Redis unreachable: the next sweep tries again
+        logger.warning("settle queue unreachable from the sweep", exc_info=True)
+        start = False
+    if queue is not None and start:
+        _queue_drain(queue)
+    return len(pending)
 
 
 def process(notify: ChannelNotify) -> str:

@@ -85,18 +85,25 @@ def reconcile_yesterday() -> dict[str, int]:
     **COMMON,
 )
 def process_notification(notification_id: int) -> str:
-    """A stored, verified channel notify: settle the order (or confirm the refund) it announces."""
+    """A stored, verified channel notify: settle the order (or confirm the refund) it announces. Queued per
+    notify only where there is no settle queue (no Redis, tasks not eager); drains settle the rest."""
     from payments.online.notifies import notification_process
 
     return notification_process(notification_id=notification_id)
 
 
+@shared_task(name="payments.online.drain_notifications", **COMMON)
+def drain_notifications(helper: bool = False) -> int:
+    """Settle the notifies on the settle queue (queued by the first notify stored while none was queued
+    or running; hands over to a fresh task after a while). A helper only shares a long queue's work."""
+    from payments.online.notifies import notifications_drain
+
+    return notifications_drain(helper=helper)
+
+
 @shared_task(name="payments.online.process_pending_notifications", **COMMON)
 def process_pending_notifications() -> int:
-    """Every minute: stored notifies whose task never finished (a worker died, a message was lost)."""
-    from payments.online.notifies import notification_process, notifications_pending
+    """Every minute: stored notifies no drain settled (a worker died, a message or a queued id was lost)."""
+    from payments.online.notifies import notifications_sweep
 
-    pending = notifications_pending()
-    for notification_id in pending:
-        notification_process(notification_id=notification_id)
-    return len(pending)
+    return notifications_sweep()
