@@ -49,8 +49,14 @@ BUSY = define(
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
+class StaleBalanceRead(DatabaseError):
+    """A balance moved between the locked read and the write (portal.ledger.services): run it all again."""
+
+
 def is_retryable(error: BaseException) -> bool:
     """A lost race the database rolled back: safe to run the whole transaction again."""
+    if isinstance(error, StaleBalanceRead):
+        return True
     if not isinstance(error, DatabaseError):
         return False
     cause = error.__cause__

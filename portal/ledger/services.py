@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
 
+from portal.concurrency import StaleBalanceRead
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution, Region
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from portal.localcache import LocalCache, local_cache
 from portal.people.models import Person
+
+logger = logging.getLogger(__name__)
 
 INSUFFICIENT_BALANCE = define(
     "insufficient_balance", 409, "账户余额不足", "The account balance is not enough for this payment"
@@ -189,23 +193,47 @@ def ledger_post_locked(postings: Sequence[Posting], *, balances: dict[int, int])
         rows.append((txn, legs))
     if not rows:
         return []
+    changed = {account: value - balances[account] for account, value in running.items() if value != balances[account]}
     with transaction.atomic(savepoint=False):
+        if changed:
+            _move_balances(changed, expected={account: running[account] for account in changed})
         created = LedgerTransaction.objects.bulk_create([txn for txn, _ in rows])
         LedgerEntry.objects.bulk_create(
             LedgerEntry(transaction_id=txn.pk, account_id=account, amount=amount, balance_after=after)
             for txn, (_, legs) in zip(created, rows, strict=True)
             for account, amount, after in legs
         )
-        # Relative, so that the stored balance always moves by exactly the entries written, whatever was read.
-        changed = {
-            account: value - balances[account] for account, value in running.items() if value != balances[account]
-        }
-        if changed:
-            LedgerAccount.objects.filter(pk__in=changed).update(
-                balance=F("balance") + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in changed.items()))
-            )
     balances.update(running)
     return created
+
+
+def _move_balances(deltas: dict[int, int], *, expected: dict[int, int]) -> None:
+    """Move each balance by its delta (relative: the stored balance always moves by exactly the entries
+    written). On PostgreSQL the new balances come back and are checked against what the caller computed
+    from its locked read: a difference means the read was stale, and the whole transaction is retried
+    (``StaleBalanceRead``) rather than written with a wrong ``balance_after`` or a missed overdraft."""
+    if connection.vendor != "postgresql":
+        LedgerAccount.objects.filter(pk__in=deltas).update(
+            balance=F("balance") + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()))
+        )
+        return
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(deltas))
+    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS a SET balance = a.balance + v.delta FROM (VALUES {values}) AS v(id, delta) "  # noqa: S608
+            "WHERE a.id = v.id RETURNING a.id, a.balance",
+            [number for pair in deltas.items() for number in pair],
+        )
+        found = dict(cursor.fetchall())
+    stale = {
+        account: (expected[account], found.get(account))
+        for account in deltas
+        if found.get(account) != expected[account]
+    }
+    if stale:
+        logger.warning("ledger: balances read stale under a race, retrying: %s", stale)
+        raise StaleBalanceRead(f"balances read stale: {stale}")
 
 
 def ledger_reverse(*, transaction_id: int, memo: str = "", idempotency_key: str | None = None) -> LedgerTransaction:
