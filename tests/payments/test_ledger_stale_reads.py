@@ -33,7 +33,7 @@ def test_balances_move_by_the_entries_and_come_out_as_computed() -> None:
     assert list(LedgerEntry.objects.filter(account=receivable).values_list("balance_after", flat=True)) == [3_000]
 
 
-@pytest.mark.django_db(transaction=True)  # retry_on_conflict retries only an outermost transaction
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # retries need the outermost transaction
 def test_a_stale_read_is_refused_and_retried_with_a_fresh_one() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes writers: a read under its write lock cannot go stale")
