@@ -22,6 +22,9 @@ What it does, in one run:
    endpoint); checks that no response was non-2xx or lost and that the measured phase created as
    many ScanSession rows (and scan audit events) as it got 201 responses, exit status 1 otherwise;
    stops gunicorn and drops the database. ``--show-queries`` also prints the SQL of each request.
+   With each phase it prints the CPU time per request of the server's workers, PostgreSQL, Redis, wrk
+   and of every other process on the machine (Linux): on a shared machine, the last one says how far
+   the figures were disturbed, and the others where a request's cost went.
 
 How it measures. wrk runs ``bench/scan_load.lua`` with one thread per connection, each replaying
 pre-built requests from its own file (for scans each at most once). wrk is a closed-loop generator:
@@ -291,6 +294,8 @@ class Phase:
     ran_out: int = 0  # threads that used up their requests before the deadline
     not_stopped: int = 0  # threads wrk had to stop (a response took longer than the grace period)
     socket_errors: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by process group, over the whole run
+    run_seconds: float = 0.0  # the whole run: from starting wrk to its exit
 
     @property
     def seconds(self) -> float:
@@ -315,6 +320,51 @@ class Phase:
         return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] / 1000 if ordered else math.nan
 
 
+CPU_GROUPS = ("server", "PostgreSQL", "Redis", "wrk", "other processes")
+
+
+def cpu_seconds_by_process(server_pid: int | None) -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each process running on this machine (Linux /proc) but this one, with
+    its group: gunicorn (``server_pid`` and its workers), PostgreSQL, Redis, or other processes."""
+    result: dict[int, tuple[str, float]] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        pid, comm, values = int(stat.parent.name), name.split("(", 1)[-1], fields.split()
+        if pid == os.getpid():
+            continue
+        if server_pid is not None and server_pid in (pid, int(values[1])):
+            group = "server"
+        elif comm.startswith("postgres"):
+            group = "PostgreSQL"
+        elif comm.startswith("redis"):
+            group = "Redis"
+        else:
+            group = "other processes"
+        result[pid] = (group, (int(values[11]) + int(values[12])) / ticks)  # utime + stime
+    return result
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds of this process's exited children (wrk, once it has exited)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], wrk: float) -> dict[str, float]:
+    """CPU seconds per group between two samples (a process that ended in between is not counted)."""
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    totals["wrk"] = wrk
+    for pid, (group, seconds) in after.items():
+        totals[group] += seconds - before.get(pid, (group, 0.0))[1]
+    return totals
+
+
 def wrk_binary() -> str:
     found = shutil.which("wrk")
     if found is None:
@@ -334,6 +384,7 @@ def run_wrk(
     seconds: float,
     work: Path,
     script: Path = LUA_SCRIPT,
+    server_pid: int | None = None,
 ) -> Phase:
     """Load ``base`` with one connection per list of requests for ``seconds``; returns what was recorded."""
     directory = Path(tempfile.mkdtemp(prefix="phase-", dir=work))
@@ -357,6 +408,7 @@ def run_wrk(
         str(deadline_us),
         str(out),
     ]
+    cpu_before, wrk_before, started = cpu_seconds_by_process(server_pid), children_cpu_seconds(), time.monotonic()
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # wrk sleeps for the whole --duration; once every thread has stopped itself, wake it up.
@@ -373,7 +425,9 @@ def run_wrk(
             load.wait()
     if load.returncode != 0 or not out.exists():
         raise SystemExit(f"wrk failed (status {load.returncode}):\n{stdout}\n{stderr}")
-    phase = Phase(label, deadline_us=deadline_us)
+    phase = Phase(label, deadline_us=deadline_us, run_seconds=time.monotonic() - started)
+    wrk_cpu = children_cpu_seconds() - wrk_before
+    phase.cpu_seconds = cpu_used(cpu_before, cpu_seconds_by_process(server_pid), wrk_cpu)
     first_sent: dict[int, int] = {}
     for line in out.read_text().splitlines():
         kind, *values = line.split()
@@ -509,7 +563,15 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
             bare_lines = bare_requests(data, n)
             run_wrk(base=base, label="warm-up", requests=bare_lines, once=False, seconds=args.warmup, work=work)
             foreign_load("bare")
-            bare = run_wrk(base=base, label="bare", requests=bare_lines, once=False, seconds=args.seconds, work=work)
+            bare = run_wrk(
+                base=base,
+                label="bare",
+                requests=bare_lines,
+                once=False,
+                seconds=args.seconds,
+                work=work,
+                server_pid=server.pid,
+            )
 
             # Scans: one-time codes, valid for 60 s, so each phase's are generated right before it. How
             # many: a scan cannot beat the bare endpoint; the measured phase goes by the warm-up's rate.
@@ -532,7 +594,15 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
                 raise SystemExit(f"generating {generated[0]} codes took {generated[1]:.0f} s: shorten --seconds")
             foreign_load("scan")
             before = scan_rows()
-            scans = run_wrk(base=base, label="scan", requests=scan_lines, once=True, seconds=args.seconds, work=work)
+            scans = run_wrk(
+                base=base,
+                label="scan",
+                requests=scan_lines,
+                once=True,
+                seconds=args.seconds,
+                work=work,
+                server_pid=server.pid,
+            )
             after = scan_rows()
             created = (after[0] - before[0], after[1] - before[1])
     print(f"generated {generated[0]} signed scan requests with fresh codes in {generated[1]:.1f} s before the phase")
@@ -557,6 +627,21 @@ def report(bare: Phase, scans: Phase, created: tuple[int, int]) -> bool:
     )
     print(f"aim: scans >= {AIM} of the bare endpoint's requests/s: {'met' if ratio >= AIM else 'NOT met'}")
     print()
+    if bare.cpu_seconds:
+        heads = ("server", "PostgreSQL", "Redis", "wrk", "others (cores)")
+        print(f"{'CPU ms per request':<34} " + " ".join(f"{h:>10}" for h in heads[:-1]) + f" {heads[-1]:>15}")
+        for phase in (bare, scans):
+            ms = {group: 1000 * cpu / max(1, len(phase.records)) for group, cpu in phase.cpu_seconds.items()}
+            others = phase.cpu_seconds["other processes"] / phase.run_seconds if phase.run_seconds else 0.0
+            print(
+                f"{names[phase.label]:<34} "
+                + " ".join(f"{ms[group]:>10.2f}" for group in CPU_GROUPS[:-1])
+                + f" {ms['other processes']:>8.2f} ({others:.2f})"
+            )
+        busy = [p.label for p in (bare, scans) if p.cpu_seconds["other processes"] > 0.1 * p.run_seconds]
+        if busy:
+            print(f"warning: other processes used the CPUs during the {' and '.join(busy)} phase: figures vary")
+        print()
     ok = True
     for phase in (bare, scans):
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(phase.statuses.items()))

@@ -151,6 +151,21 @@ def verify(
     published revocation ids.
     """
     payload, body, signature = decode(text)
+    return verify_decoded(payload, body, signature, public_keys=public_keys, now=now, skew=skew, revoked=revoked)
+
+
+def verify_decoded(
+    payload: Payload,
+    body: bytes,
+    signature: bytes,
+    *,
+    public_keys: dict[bytes, Ed25519PublicKey],
+    now: float,
+    skew: int = 5,
+    revoked: dict[bytes, set[str]] | None = None,
+) -> Payload:
+    """:func:`verify` for a code already parsed by :func:`decode` (its three parts), so a caller that read
+    the payload first (to pick the keys) does not decode the text twice."""
     key = public_keys.get(payload.key_id)
     if key is None:
         raise CodeError("unknown_key", payload.key_id.hex())

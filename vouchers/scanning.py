@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import segno
@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.crypto import decrypt
 from portal.errors import DomainError, define
-from portal.institutions.models import Institution, Region, Terminal
+from portal.institutions.models import Institution, Terminal
 from portal.people.models import Person
-from vouchers import codec
+from vouchers import codec, prepared
 from vouchers.family import may_show_code_of
 from vouchers.keys import ring, ring_reset
 from vouchers.models import FamilyHolding, ScanSession, Voucher
@@ -139,145 +140,229 @@ def _refuse(reason: str, **params: object) -> DomainError:
     return DomainError(SCAN_ERRORS[reason], details={"reason": reason}, **params)
 
 
-def scan(*, terminal: Terminal, text: str, business_type: str) -> ScanSession:
-    """Verify a scanned code completely and redeem it once. Returns the scan session."""
+@dataclass(frozen=True)
+class ScannedPerson:
+    """What a scan answers about the person: read with the voucher, no model instance built."""
+
+    name: str
+    id_number_masked: str
+    gender: str
+    id_number_encrypted: str
+    insurance_type: str
+    insured: bool
+    region_code: str
+    region_name: str
+
+    @property
+    def birth_date(self) -> date:
+        """As :attr:`Person.birth_date`: from the encrypted identity number (birth dates are not stored in clear)."""
+        number = decrypt(self.id_number_encrypted, context="person.id_number")
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A redeemed code: the scan session written (its id and expiry) and what the terminal is told."""
+
+    session_id: uuid.UUID
+    expires_at: datetime
+    business_type: str
+    voucher_status: str
+    person: ScannedPerson
+    holder_name: str | None  # the holder's name when a relative's code was shown by its holder
+
+
+def scan(*, terminal: Terminal, text: str, business_type: str) -> Scan:
+    """Verify a scanned code completely and redeem it once. Returns the scan session's figures.
+
+    The checks, in this order, each with its own refusal: the institution's kind may do this business; the
+    code (format, key, signature, time); the voucher (unknown or revoked, suspended); a holder's code: the
+    holding is still active; then the redemption itself, where the nonce's uniqueness makes a second scan of
+    the same code, concurrent or not, ``code_replayed``.
+    """
     institution = terminal.institution
     if business_type not in BUSINESS_BY_KIND.get(Institution.Kind(institution.kind), set()):
         raise _refuse("wrong_institution", business=business_type)
     now = _now()
-    keys = ring()
     try:
-        payload, _, _ = codec.decode(text)
+        payload, body, signature = codec.decode(text)
+        keys = ring()
         if payload.key_id not in keys.verifying:
             ring_reset()  # a key created in another process in the last few seconds
             keys = ring()
-        payload = codec.verify(text, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
+        codec.verify_decoded(payload, body, signature, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
     except codec.CodeError as error:
         raise _refuse(error.code) from None
-    voucher = _voucher_by_ref(payload.voucher_ref.hex())
-    if voucher is None or voucher.status == Voucher.Status.REVOKED:
-        raise _refuse("revoked")
-    if voucher.status == Voucher.Status.SUSPENDED:
-        raise _refuse("suspended")
-    holder: Person | None = None
-    if payload.holder_ref is not None:
-        holding = (
-            FamilyHolding.objects.select_related("holder")
-            .filter(ref=payload.holder_ref.hex(), relative=voucher.person, status=FamilyHolding.Status.ACTIVE)
-            .first()
-        )
-        if holding is None:
-            raise _refuse("holder_removed")
-        holder = holding.holder
     created = timezone.now()
-    session = ScanSession(
-        id=uuid.uuid4(),
-        nonce=payload.nonce.hex(),
-        voucher=voucher,
-        person=voucher.person,
-        holder=holder,
+    redeem = _redeem_in_one_statement if connection.vendor == "postgresql" else _redeem_step_by_step
+    return redeem(
+        payload=payload,
+        session_id=uuid.uuid4(),
         terminal=terminal,
-        institution=institution,
         business_type=business_type,
-        created_at=created,
-        expires_at=created + timedelta(minutes=SCAN_SESSION_MINUTES),
+        created=created,
+        expires=created + timedelta(minutes=SCAN_SESSION_MINUTES),
     )
+
+
+def _refuse_voucher(status: str) -> None:
+    if status == Voucher.Status.REVOKED:
+        raise _refuse("revoked")
+    if status == Voucher.Status.SUSPENDED:
+        raise _refuse("suspended")
+
+
+# PostgreSQL: the whole redemption in one prepared statement (vouchers.prepared): one round trip, parsed
+# and planned once per connection, and no transaction of its own (one statement is atomic; inside a
+# caller's transaction, a savepoint). It reads the voucher, its person and region (and, for a code shown
+# by a holder, the active holding and the holder's name); only when every check passes does it insert the
+# scan session, whose nonce trigger (vouchers.0005) claims the nonce in RedeemedNonce, and the scan's audit
+# row. It answers the row it read, so the caller tells the refusals apart exactly as the step-by-step scan
+# does, in the same order. A replayed nonce fails the whole statement (IntegrityError): neither row is
+# written.
+_FOUND_HOLDER_COLUMNS = ", h.holder_id, hp.name AS holder_name"
+_FOUND_HOLDER_JOINS = (
+    " LEFT JOIN vouchers_familyholding h ON h.ref = %(holder_ref)s AND h.relative_id = v.person_id"
+    " AND h.status = %(holding_active)s LEFT JOIN people_person hp ON hp.id = h.holder_id"
+)
+_SCAN_SQL = (
+    "WITH found AS ("
+    "SELECT v.id, v.status, v.person_id, p.name, p.id_number_masked, p.gender, p.id_number_encrypted, "
+    "p.insurance_type, p.insured, r.code AS region_code, r.name AS region_name{holder_columns} "
+    "FROM vouchers_voucher v JOIN people_person p ON p.id = v.person_id "
+    "JOIN institutions_region r ON r.id = p.region_id{holder_joins} WHERE v.ref = %(ref)s"
+    "), session AS ("
+    "INSERT INTO vouchers_scansession (id, nonce, voucher_id, person_id, holder_id, terminal_id, institution_id, "
+    "business_type, created_at, expires_at) "
+    "SELECT %(id)s, %(nonce)s, id, person_id, {holder_id}, %(terminal)s, %(institution)s, %(business_type)s, "
+    "%(created)s, %(expires)s FROM found WHERE status NOT IN (%(revoked)s, %(suspended)s){holder_present} "
+    "RETURNING person_id"
+    "), audit AS ("
+    "INSERT INTO audit_auditevent (at, action, person_id, actor_user_id, actor_terminal_id, purpose, fields) "
+    "SELECT %(created)s, %(action)s, person_id, NULL, %(terminal)s, %(purpose)s, %(fields)s::jsonb FROM session"
+    ") "
+    "SELECT status, name, id_number_masked, gender, id_number_encrypted, insurance_type, insured, region_code, "
+    "region_name{holder_name} FROM found"
+)
+_SCAN_OWN_CODE_SQL = _SCAN_SQL.format(
+    holder_columns="", holder_joins="", holder_id="NULL", holder_present="", holder_name=", NULL"
+)
+_SCAN_HOLDER_CODE_SQL = _SCAN_SQL.format(
+    holder_columns=_FOUND_HOLDER_COLUMNS,
+    holder_joins=_FOUND_HOLDER_JOINS,
+    holder_id="holder_id",
+    holder_present=" AND holder_id IS NOT NULL",
+    holder_name=", holder_name",
+)
+_AUDIT_FIELDS = ["id_number_masked", "insurance_type", "name", "region"]
+_AUDIT_FIELDS_JSON = json.dumps(sorted(_AUDIT_FIELDS))
+
+
+def _redeem_in_one_statement(
+    *,
+    payload: codec.Payload,
+    session_id: uuid.UUID,
+    terminal: Terminal,
+    business_type: str,
+    created: datetime,
+    expires: datetime,
+) -> Scan:
+    params: dict[str, Any] = {
+        "ref": payload.voucher_ref.hex(),
+        "id": session_id,
+        "nonce": payload.nonce.hex(),
+        "terminal": terminal.pk,
+        "institution": terminal.institution_id,
+        "business_type": business_type,
+        "created": created,
+        "expires": expires,
+        "revoked": Voucher.Status.REVOKED.value,
+        "suspended": Voucher.Status.SUSPENDED.value,
+        "action": AuditEvent.Action.READ.value,
+        "purpose": f"scan {business_type}"[:100],
+        "fields": _AUDIT_FIELDS_JSON,
+    }
+    sql = _SCAN_OWN_CODE_SQL
+    if payload.holder_ref is not None:
+        sql = _SCAN_HOLDER_CODE_SQL
+        params["holder_ref"] = payload.holder_ref.hex()
+        params["holding_active"] = FamilyHolding.Status.ACTIVE.value
     try:
-        _record(session, purpose=f"scan {business_type}")
+        row = prepared.fetch_one(sql, params)
     except IntegrityError:
         raise _refuse("replayed") from None
-    return session
+    if row is None:
+        raise _refuse("revoked")  # no voucher with this reference
+    status, *person_columns, holder_name = row
+    _refuse_voucher(status)
+    if payload.holder_ref is not None and holder_name is None:
+        raise _refuse("holder_removed")
+    return Scan(session_id, expires, business_type, status, ScannedPerson(*person_columns), holder_name)
 
 
 _VOUCHER_SQL = (
-    "SELECT v.id, v.status, p.id, p.name, p.id_number_masked, p.gender, p.id_number_encrypted, p.insurance_type, "
-    "p.insured, r.id, r.code, r.name FROM vouchers_voucher v JOIN people_person p ON p.id = v.person_id "
+    "SELECT v.id, v.status, v.person_id, p.name, p.id_number_masked, p.gender, p.id_number_encrypted, "
+    "p.insurance_type, p.insured, r.code, r.name FROM vouchers_voucher v JOIN people_person p ON p.id = v.person_id "
     "JOIN institutions_region r ON r.id = p.region_id WHERE v.ref = %s"
 )
 
 
-def _voucher_by_ref(ref: str) -> Voucher | None:
-    """The voucher with the fields a scan answers with. Plain SQL: the ORM spent longer composing this
-    three-table query than the database took to run it, on the hottest read of the project."""
+def _redeem_step_by_step(
+    *,
+    payload: codec.Payload,
+    session_id: uuid.UUID,
+    terminal: Terminal,
+    business_type: str,
+    created: datetime,
+    expires: datetime,
+) -> Scan:
+    """Elsewhere (SQLite, the embedded mode): the same checks in the same order, one query each, then the
+    scan session (its unique nonce redeems the code) and its audit row in one transaction."""
     with connection.cursor() as cursor:
-        cursor.execute(_VOUCHER_SQL, [ref])
+        cursor.execute(_VOUCHER_SQL, [payload.voucher_ref.hex()])
         row = cursor.fetchone()
     if row is None:
-        return None
-    (
-        voucher_id,
-        status,
-        person_id,
-        name,
-        masked,
-        gender,
-        id_number_encrypted,
-        insurance_type,
-        insured,
-        region_id,
-        region_code,
-        region_name,
-    ) = row
-    region = Region(id=region_id, code=region_code, name=region_name)
-    person = Person(
-        id=person_id,
-        name=name,
-        id_number_masked=masked,
-        gender=gender,
-        id_number_encrypted=id_number_encrypted,
-        insurance_type=insurance_type,
-        insured=bool(insured),
-        region=region,
-    )
-    return Voucher(id=voucher_id, status=status, person=person, ref=ref)
-
-
-_AUDIT_FIELDS = ["id_number_masked", "insurance_type", "name", "region"]
-
-
-def _record(session: ScanSession, *, purpose: str) -> None:
-    """Insert the scan session (its unique nonce redeems the code) and its audit row, atomically.
-
-    On PostgreSQL outside a transaction this is one statement (both rows or neither, one round trip):
-    scans are the hottest write. Elsewhere, the ORM in a transaction.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        raise _refuse("revoked")  # no voucher with this reference
+    _refuse_voucher(row[1])
+    voucher_id, status, person_id, name, masked, gender, encrypted, insurance_type, insured, region, region_name = row
+    person = ScannedPerson(name, masked, gender, encrypted, insurance_type, bool(insured), region, region_name)
+    holder_id: int | None = None
+    holder_name: str | None = None
+    if payload.holder_ref is not None:
+        holding = (
+            FamilyHolding.objects.filter(
+                ref=payload.holder_ref.hex(), relative_id=person_id, status=FamilyHolding.Status.ACTIVE
+            )
+            .values_list("holder_id", "holder__name")
+            .first()
+        )
+        if holding is None:
+            raise _refuse("holder_removed")
+        holder_id, holder_name = holding
+    try:
         with transaction.atomic():
-            session.save(force_insert=True)
+            ScanSession.objects.create(
+                id=session_id,
+                nonce=payload.nonce.hex(),
+                voucher_id=voucher_id,
+                person_id=person_id,
+                holder_id=holder_id,
+                terminal=terminal,
+                institution_id=terminal.institution_id,
+                business_type=business_type,
+                created_at=created,
+                expires_at=expires,
+            )
             audit_record(
                 action=AuditEvent.Action.READ,
-                person=session.person,
-                purpose=purpose,
-                terminal=session.terminal,
+                person=person_id,
+                purpose=f"scan {business_type}",
+                terminal=terminal,
                 fields=_AUDIT_FIELDS,
             )
-        return
-    sql = (
-        "WITH s AS (INSERT INTO vouchers_scansession (id, nonce, voucher_id, person_id, holder_id, terminal_id, "
-        "institution_id, business_type, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "RETURNING person_id) "
-        "INSERT INTO audit_auditevent (at, action, person_id, actor_user_id, actor_terminal_id, purpose, fields) "
-        "SELECT %s, %s, person_id, NULL, %s, %s, %s::jsonb FROM s"
-    )
-    params: list[Any] = [
-        session.id,
-        session.nonce,
-        session.voucher_id,
-        session.person_id,
-        session.holder_id,
-        session.terminal_id,
-        session.institution_id,
-        session.business_type,
-        session.created_at,
-        session.expires_at,
-        session.created_at,
-        AuditEvent.Action.READ,
-        session.terminal_id,
-        purpose,
-        json.dumps(_AUDIT_FIELDS),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    except IntegrityError:
+        raise _refuse("replayed") from None
+    return Scan(session_id, expires, business_type, status, person, holder_name)
 
 
 def scan_session_valid(*, session_id: str, terminal: Terminal) -> ScanSession | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import timedelta
@@ -46,9 +47,12 @@ TOKEN_INVALID = define("token_invalid", 401, "登录已失效，请重新登录"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-@lru_cache(maxsize=1)
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+@lru_cache(maxsize=4)
+def _redis(url: str, pid: int) -> redis.Redis:
+    """One client with one connection per process (``pid``: a forked child opens its own), kept open:
+    a claim is one command, and a connection pool's checkout and health check cost more than the
+    command itself. The client locks the connection around each command, so threads may share it."""
+    return redis.Redis.from_url(url, single_connection_client=True)
 
 
 def claim_nonce(key: str, *, ttl: int) -> bool:
@@ -59,7 +63,7 @@ def claim_nonce(key: str, *, ttl: int) -> bool:
     """
     if settings.REDIS_URL:
         prefixed = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{key}"
-        return bool(_redis(settings.REDIS_URL).set(prefixed, b"1", nx=True, ex=ttl))
+        return bool(_redis(settings.REDIS_URL, os.getpid()).set(prefixed, b"1", nx=True, ex=ttl))
     return bool(cache.add(key, 1, timeout=ttl))
 
 
