@@ -182,9 +182,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per test process, so that two test runs on one machine never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
-    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator) may not outlive its
-    # statement's connection: set DB_BEHIND_PGBOUNCER=true (docs/capacity.md).
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DB_BEHIND_PGBOUNCER", False)
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator) or a prepared statement
+    # (the scan's, vouchers/prepared.py) may not outlive its connection: set DB_BEHIND_PGBOUNCER=true.
+    DB_BEHIND_PGBOUNCER = env_bool("DB_BEHIND_PGBOUNCER", False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_BEHIND_PGBOUNCER
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tables that grow for years (portal.ops.partitions): on PostgreSQL partitioned by month, created
