@@ -234,19 +234,24 @@ def test_a_web_worker_killed_during_a_settlement_load_loses_nothing(live: Deploy
     people = [insured(insurance_type="employee", balance_fen=100_000) for _ in range(8)]
     pharmacy = factories.institution(kind="pharmacy")
     terminals = [terminal_of(pharmacy) for _ in range(8)]
-    work = [(t, _scan(live, t, p), key("kill")) for t, p in zip(terminals, people, strict=True) for _ in range(5)]
+    # Each settlement's request is built once: a retry sends the very same body (same traceability codes).
+    work = [
+        (t, _scan(live, t, p), key("kill"), [drug(price=3_000)])
+        for t, p in zip(terminals, people, strict=True)
+        for _ in range(5)
+    ]
     victims = live.web_worker_pids()
     answers: list[Answer] = []
     lock = threading.Lock()
 
-    def client(batch: list[tuple[Terminal, str, str]]) -> None:
-        for terminal, session, idem in batch:
-            answer = _settle(live, terminal, session, [drug(price=3_000)], idem)
+    def client(batch: list[tuple[Terminal, str, str, list[dict[str, Any]]]]) -> None:
+        for terminal, session, idem, items in batch:
+            answer = _settle(live, terminal, session, items, idem)
             for _ in range(5):  # a dropped connection: the terminal retries with the same key
                 if answer.status != 0:
                     break
                 time.sleep(0.3)
-                answer = _settle(live, terminal, session, [drug(price=3_000)], idem)
+                answer = _settle(live, terminal, session, items, idem)
             with lock:
                 answers.append(answer)
 
