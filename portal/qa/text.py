@@ -286,16 +286,6 @@ class Marks:
         return mark_safe(f"{prefix}{self.highlight(piece)}{suffix}")  # noqa: S308  (highlight escapes)
 
 
-def highlight(text: str, terms: Iterable[str]) -> SafeString:
-    """``text`` escaped, with every occurrence of ``terms`` in ``<mark>``. Longer terms win."""
-    return Marks(terms).highlight(text)
-
-
-def snippet(html: str, terms: Iterable[str], width: int = 90) -> SafeString:
-    """A piece of the answer around its first matched term, highlighted; the start if nothing matched."""
-    return Marks(terms).snippet(plain_text(html), width)
-
-
 def _pattern(terms: Iterable[str], escaped: bool = True) -> re.Pattern[str] | None:
     cleaned = sorted(
         {(escape(term) if escaped else term) for term in terms if term and not term.startswith(SYNONYM_PREFIX)},
