@@ -200,6 +200,9 @@ def settle(
     """
     institution = terminal.institution
     service_date = timezone.localdate()
+    # The institution's receivable, created and committed before the money moves (the first settlement of
+    # a new institution): a receivable created inside one settlement is invisible to the concurrent ones.
+    institution_account_id(institution=institution)
     try:
         with transaction.atomic():
             session = _session_for_settling(terminal, scan_session_id, idempotency_key)  # 1st lock: the person

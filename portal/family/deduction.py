@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from portal.concurrency import StaleBalanceRead
 from portal.errors import DomainError, define
 from portal.family.models import FamilyBinding
 from portal.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -64,7 +65,7 @@ def payment_sources(*, payer: Person) -> list[Source]:
 @dataclass
 class Wallet:
     """The accounts a payment for a payer may draw on, in deduction order, with their owners and balances,
-    read and locked in one statement (:func:`family_wallet`). ``balances`` also holds the other locked
+    read and locked in two statements (:func:`family_wallet`). ``balances`` also holds the other locked
     accounts (e.g. the institution's receivable), ready for ``ledger_post_locked``."""
 
     payer_id: int
@@ -93,36 +94,46 @@ class Wallet:
 
 
 _WALLET_SQL = """
-SELECT a.id, a.balance, a.kind, a.person_id, p.name, b.activated_at, b.id
+SELECT a.id, a.kind, a.person_id, p.name, b.activated_at, b.id, a.allow_negative
 FROM ledger_ledgeraccount a
 LEFT JOIN people_person p ON p.id = a.person_id
 LEFT JOIN family_familybinding b ON b.initiator_id = a.person_id AND b.bound_id = %s AND b.status = 'active'
-WHERE a.allow_negative = %s AND (
-    (a.kind = 'personal' AND (a.person_id = %s OR b.id IS NOT NULL)) OR a.id IN ({extra})
-)
+WHERE (a.allow_negative = %s AND a.kind = 'personal' AND (a.person_id = %s OR b.id IS NOT NULL)) OR a.id IN ({extra})
 ORDER BY a.id
 """
 
 
 def family_wallet(*, payer_id: int, also: Sequence[int] = ()) -> Wallet:
-    """Lock and read, in one statement and in id order, the payer's personal account, the accounts of
-    the initiators who bound the payer (active bindings), and ``also`` (balance-keeping accounts only).
+    """Lock and read, in id order, the payer's personal account, the accounts of the initiators who bound
+    the payer (active bindings), and ``also`` (balance-keeping accounts only). Two statements: which
+    accounts (with owners and binding order), then their rows locked and their balances read.
 
-    Call inside the caller's transaction, after locking the payer (lock order: person, then accounts)."""
+    The lock is taken on the account table alone: with ``FOR UPDATE`` over outer joins, PostgreSQL's
+    re-check of a row updated concurrently can drop it from the result (seen under load: an institution's
+    receivable missing, so its credit was written without moving its balance). Call inside the caller's
+    transaction, after locking the payer (lock order: person, then accounts)."""
     extra = [int(account) for account in also] or [0]
     sql = _WALLET_SQL.format(extra=", ".join(["%s"] * len(extra)))
-    if connection.vendor == "postgresql":
-        sql += " FOR NO KEY UPDATE OF a"
     with connection.cursor() as cursor:
         cursor.execute(sql, [payer_id, False, payer_id, *extra])
         rows = cursor.fetchall()
-    balances = {row[0]: int(row[1]) for row in rows}
-    own = [(row[0], row[3], row[4]) for row in rows if row[2] == "personal" and row[3] == payer_id]
+        ids = [row[0] for row in rows if not row[6]]  # balance-keeping: locked; source accounts never are
+        locked = "SELECT id, balance FROM ledger_ledgeraccount WHERE id IN ({}) ORDER BY id".format(  # noqa: S608
+            ", ".join(["%s"] * len(ids)) or "NULL"
+        )
+        if connection.vendor == "postgresql":
+            locked += " FOR NO KEY UPDATE"
+        cursor.execute(locked, ids)
+        balances = {account: int(balance) for account, balance in cursor.fetchall()}
+    unseen = set(extra) - {0} - {row[0] for row in rows}
+    if unseen:  # created by a transaction not committed yet: run again once it has (never post blind to it)
+        raise StaleBalanceRead(f"accounts not visible yet: {sorted(unseen)}")
+    own = [(row[0], row[2], row[3]) for row in rows if row[1] == "personal" and row[2] == payer_id]
     initiators = sorted(
-        (row for row in rows if row[2] == "personal" and row[3] != payer_id and row[6] is not None),
-        key=lambda row: (row[5], row[6]),
+        (row for row in rows if row[1] == "personal" and row[2] != payer_id and row[5] is not None),
+        key=lambda row: (row[4], row[5]),
     )
-    sources = own + [(row[0], row[3], row[4]) for row in initiators]
+    sources = own + [(row[0], row[2], row[3]) for row in initiators]
     return Wallet(payer_id=payer_id, sources=sources, balances=balances)
 
 

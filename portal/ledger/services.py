@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -259,14 +259,26 @@ _account_ids: LocalCache[int] = local_cache(24 * 3600)  # accounts are never del
 
 def region_account_id(*, region: Region, kind: str) -> int:
     """The id of :func:`region_account`, kept per process (one query the first time)."""
-    return _account_ids.get_or_load(f"{kind}:{region.code}", lambda: region_account(region=region, kind=kind).pk)
+    return _cached_account_id(f"{kind}:{region.code}", lambda: region_account(region=region, kind=kind).pk)
 
 
 def institution_account_id(*, institution: Institution) -> int:
     """The id of :func:`institution_account`, kept per process (one query the first time)."""
-    return _account_ids.get_or_load(
+    return _cached_account_id(
         f"institution:{institution.code}", lambda: institution_account(institution=institution).pk
     )
+
+
+def _cached_account_id(key: str, load: Callable[[], int]) -> int:
+    """An account id, kept per process only once the account is committed: an account this transaction
+    has just created is invisible to the other threads' transactions until then (a thread that took its id
+    from the cache would find no row to lock and post to it as if it kept no balance)."""
+    cached = _account_ids.get(key)
+    if cached is not None:
+        return cached
+    account_id = load()
+    transaction.on_commit(lambda: _account_ids.put(key, account_id))
+    return account_id
 
 
 def personal_account_open(*, person: Person) -> LedgerAccount:
