@@ -38,6 +38,23 @@ def _relkind(cursor: Cursor, table: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _checks_keys_and_triggers(cursor: Cursor, table: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The table's own check and foreign-key constraints and triggers, as SQL to create them again (those a
+    partition inherits from its parent are left out: they come back with the parent's)."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('c', 'f') AND conparentid = 0 ORDER BY contype, conname",
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+        "AND tgparentid = 0 ORDER BY tgname",
+        [table],
+    )
+    return constraints, [row[0] for row in cursor.fetchall()]
+
+
 def _columns(cursor: Cursor, table: str) -> list[str]:
     cursor.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
@@ -116,18 +133,7 @@ def convert_to_partitioned(
                 indexes.append(replacement)
         if replace_unique:
             raise RuntimeError(f"{table}: no unique constraint named {sorted(replace_unique)}")
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('c', 'f') ORDER BY contype, conname",
-            [table],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
-            "ORDER BY tgname",
-            [table],
-        )
-        triggers = [row[0] for row in cursor.fetchall()]
+        constraints, triggers = _checks_keys_and_triggers(cursor, table)
         columns = _columns(cursor, table)
         next_id = _next_identity(cursor, table, pk)
         cursor.execute(f"SELECT MIN({fill.get(key, 'src.' + _q(key))}) FROM {_q(table)} src")  # noqa: S608
@@ -197,18 +203,7 @@ def convert_to_plain(
             [table],
         )
         indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype IN ('c', 'f') AND conparentid = 0 ORDER BY contype, conname",
-            [table],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
-            "AND tgparentid = 0 ORDER BY tgname",
-            [table],
-        )
-        triggers = [row[0] for row in cursor.fetchall()]
+        constraints, triggers = _checks_keys_and_triggers(cursor, table)
         columns = _columns(cursor, table)
         next_id = _next_identity(cursor, table, pk)
         cursor.execute(
