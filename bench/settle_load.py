@@ -274,7 +274,7 @@ def post_settlement(client: Any, key: Terminal, session: Any) -> Any:
 @dataclass
 class Queries:
     bare: list[str]
-    settle: list[str]  # a settlement with a fund share
+    settle: list[str]  # a settlement with a fund share (each statement with its time)
     settle_within: int  # statements of a settlement within the deductible (no fund share: one posting less)
     settle_ms: float  # in-process time of one settlement (mean)
     sql_ms: float  # of which PostgreSQL (mean; Django's timing of each statement)
@@ -309,7 +309,9 @@ def queries_per_request(data: Data, repeat: int = 20) -> Queries:
             elapsed += time.perf_counter() - started
         assert response.status_code == 201, response.content
         sql += sum(float(q["time"]) for q in capture.captured_queries)
-        by_share[response.json()["totals"]["fund"]["fen"] > 0] = [q["sql"] for q in capture.captured_queries]
+        by_share[response.json()["totals"]["fund"]["fen"] > 0] = [
+            f"{float(q['time']) * 1000:6.2f} ms  {q['sql']}" for q in capture.captured_queries
+        ]
     return Queries(
         bare=bare,
         settle=by_share.get(True, []),
