@@ -91,6 +91,8 @@ api_v1 = [
     path("qa/entries/<id:entry_id>", qa_views.EntryView.as_view(), name="qa-entry"),
     path("qa/entries/<id:entry_id>/feedback", qa_views.FeedbackView.as_view(), name="qa-feedback"),
     path("qa/search", qa_views.SearchView.as_view(), name="qa-search"),
+    path("", include("portal.diseases.urls")),
+    path("", include("payments.prescriptions.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -83,6 +83,19 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class DiseaseRules:
+    """One specified/chronic-disease group's numbers for one person on one date (fen and basis points),
+    resolved by portal.diseases for the person's insurance type. The group has its own year-to-date
+    bucket (``specified:<group>``) that never mixes with general outpatient care."""
+
+    group: str
+    deductible_fen: int
+    rate_bp: int
+    annual_cap_fen: int
+    assumed: bool = False
+
+
+@dataclass(frozen=True)
 class Subject:
     insurance_type: str  # employee | retired | resident
     assistance_group: str = "none"

@@ -50,6 +50,16 @@ class Institution(models.Model):
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="institutions")
     designated = models.BooleanField(default=True, help_text="Designated for medical-insurance settlement.")
+    specified_disease_pharmacy = models.BooleanField(
+        default=False,
+        help_text="A designated specified-disease pharmacy (门诊规定病种定点药店): may settle specified-disease "
+        "prescriptions of any designated institution of the region.",
+    )
+    dual_channel = models.BooleanField(
+        default=False,
+        help_text="Designated for negotiated dual-channel drugs (双通道定点医药机构, the 三定 rule's institution "
+        "or pharmacy).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

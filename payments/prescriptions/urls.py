@@ -1,0 +1,5 @@
+"""Prescription API routes (under /api/v1/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
