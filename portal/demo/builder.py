@@ -426,4 +426,8 @@ def build_demo(*, households: int = 60, progress: Callable[[str], None] = print)
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
             summary.staff.append((username, group_name or "superuser"))
+
+    from portal.diseases.demo import build_disease_demo
+
+    summary.logins.extend(build_disease_demo(progress=progress))
     return summary
