@@ -252,6 +252,14 @@ HOSPITAL_NOTIFY_ALLOWED_NETWORKS = _networks(
 )
 HOSPITAL_EVENT_RETRY_BASE_SECONDS = env_int("HOSPITAL_EVENT_RETRY_BASE_SECONDS", 10, minimum=1, maximum=3600)
 CELERY_BEAT_SCHEDULE = {
+    "expire-prescriptions": {
+        "task": "payments.prescriptions.tasks.expire_prescriptions",
+        "schedule": crontab(hour=0, minute=35),
+    },
+    "expire-disease-recognitions": {
+        "task": "portal.diseases.tasks.expire_recognitions",
+        "schedule": crontab(hour=0, minute=25),
+    },
     "purge-expired-sign-in-codes": {
         "task": "portal.signin.tasks.purge_expired_challenges",
         "schedule": crontab(minute="*/15"),
@@ -431,6 +439,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["portal.openapi.only_public_api"],
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.openapi.error_envelope"],
+    "ENUM_NAME_OVERRIDES": {"ItemCategoryEnum": "payments.benefits.engine.ITEM_CATEGORIES"},
 }
 
 # --- Internationalisation ---------------------------------------------------------------

@@ -27,7 +27,9 @@ def institution(
     level: str = "unrated",
     primary: bool = False,
     region_code: str = "340600",
+    **flags: bool,
 ) -> Institution:
+    """``flags``: ``designated``, ``dual_channel``, ``specified_disease_pharmacy``."""
     n = next(_sequence)
     return Institution.objects.create(
         code=code or f"X{region_code}{n:05d}",
@@ -36,6 +38,7 @@ def institution(
         level=level,
         is_primary_level=primary,
         region=region(region_code),
+        **flags,
     )
 
 

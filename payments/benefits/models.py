@@ -78,6 +78,29 @@ class PolicyRuleSet(models.Model):
     assist_monitored_deductible_fen = _fen("监测人口起付线 / monitored deductible")
     assist_monitored_rate_bp = _rate("监测人口救助比例 / monitored rate")
 
+    # Rules that are yes/no per region (the bulletins of 340600 set them as below)
+    pharmacy_needs_prescription = models.BooleanField(
+        default=True,
+        verbose_name="药店统筹须凭处方 / pooling at pharmacies needs a prescription",
+        help_text="门诊处方外配: a designated institution's prescription, electronic or paper recorded with a photo.",
+    )
+    assist_employee_outpatient = models.BooleanField(
+        default=False,
+        verbose_name="职工普通门诊个人负担纳入医疗救助 / assistance on employees' general outpatient burden",
+    )
+    excluded_categories = models.JSONField(
+        default=list,
+        blank=True,
+        verbose_name="不予支付的费用类别 / item categories not covered",
+        help_text='e.g. ["checkup", "vaccine"]',
+    )
+    assumed = models.BooleanField(
+        default=False,
+        verbose_name="假定数据 / assumed figures",
+        help_text="Some figures are not from a published bulletin; estimates made with them say so.",
+    )
+    assumed_note = models.CharField(max_length=300, blank=True, default="")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,12 +160,13 @@ class BenefitUsage(AppendOnlyModel):
         DUAL_CHANNEL = "dual_channel", "双通道谈判药 / dual-channel drugs"
         ASSISTANCE = "assistance", "医疗救助 / medical assistance"
 
-    # Schemes whose share the pooled fund pays (the others: medical assistance).
-    FUND_SCHEMES = (Scheme.OUTPATIENT, Scheme.DUAL_CHANNEL)
-
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="benefit_usages")
     year = models.PositiveSmallIntegerField()
-    scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    scheme = models.CharField(
+        max_length=40,
+        help_text="The bucket (payments.benefits.schemes): outpatient, dual_channel, specified:<group>, assistance. "
+        "Every bucket but assistance is paid by the pooled fund.",
+    )
     deductible_fen = models.BigIntegerField(default=0)
     paid_fen = models.BigIntegerField(default=0, help_text="Fund (or assistance) paid.")
     origin = models.CharField(
@@ -164,3 +188,25 @@ class BenefitUsage(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.person_id}/{self.year}/{self.scheme} {self.reference}"
+
+
+class NegotiatedDrug(models.Model):
+    """A negotiated drug through the dual channel (双通道谈判药), per region and period: its first
+    self-pay share (先行自付比例), the part the resident pays before the dual-channel rules apply."""
+
+    region = models.ForeignKey("institutions.Region", on_delete=models.PROTECT, related_name="negotiated_drugs")
+    code = models.CharField(max_length=50)
+    name = models.CharField(max_length=200)
+    first_self_pay_bp = _rate("先行自付比例 / first self-pay share")
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["region", "code", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(first_self_pay_bp__lte=10_000), name="negotiated_first_self_pay_max"),
+            models.UniqueConstraint(fields=["region", "code", "effective_from"], name="negotiated_one_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name} ({self.first_self_pay_bp / 100:g}%)"

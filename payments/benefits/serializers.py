@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import translation
 from rest_framework import serializers
 
-from payments.benefits.engine import Breakdown, Line, YearToDate
+from payments.benefits.engine import ITEM_CATEGORIES, Breakdown, Line, YearToDate
 from portal.institutions.models import Institution
 from portal.money import MoneySerializer, money
 from portal.people.models import Person
@@ -17,6 +17,11 @@ class FeeItemSerializer(serializers.Serializer):
     amount_fen = serializers.IntegerField(min_value=0, max_value=10_000_000_00, help_text="Integer fen (分), not yuan.")
     in_catalogue = serializers.BooleanField(default=True, help_text="Within the insurance catalogue (医保目录内).")
     dual_channel = serializers.BooleanField(default=False, help_text="A negotiated drug through the dual channel.")
+    category = serializers.ChoiceField(
+        choices=ITEM_CATEGORIES,
+        default="drug",
+        help_text="Check-ups and vaccines are not covered where the region's rules say so.",
+    )
 
 
 class EstimateRequestSerializer(serializers.Serializer):
@@ -29,6 +34,17 @@ class EstimateRequestSerializer(serializers.Serializer):
     )
     service_date = serializers.DateField(required=False, help_text="Default: today.")
     items = FeeItemSerializer(many=True, allow_empty=False)
+    with_prescription = serializers.BooleanField(
+        default=False,
+        help_text="At a pharmacy: bought with a designated institution's prescription (pooling needs one).",
+    )
+    emergency = serializers.BooleanField(default=False, help_text="Emergency care: covered off-site without filing.")
+    disease_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        default="",
+        help_text="A purchase for a recognised specified disease: priced by its group's rules.",
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -44,6 +60,7 @@ class LineSerializer(serializers.Serializer):
     rate_percent = serializers.CharField()
     amount = MoneySerializer()
     eligible = MoneySerializer()
+    first_self_pay = MoneySerializer()
     deductible = MoneySerializer()
     covered = MoneySerializer()
     fund = MoneySerializer()
@@ -57,6 +74,8 @@ class EstimateSerializer(serializers.Serializer):
     institution = serializers.DictField()
     service_date = serializers.DateField()
     rule_set = serializers.DictField()
+    assumed = serializers.BooleanField(help_text="Priced with rule figures marked as assumed (not published).")
+    assumed_message = serializers.CharField(allow_blank=True)
     rounding = serializers.CharField()
     items = LineSerializer(many=True)
     totals = serializers.DictField()
@@ -81,6 +100,7 @@ def _line(line: Line, english: bool) -> dict[str, Any]:
         "rate_percent": _percent(line.rate_bp),
         "amount": money(line.item.amount_fen),
         "eligible": money(line.eligible_fen),
+        "first_self_pay": money(line.first_self_pay_fen),
         "deductible": money(line.deductible_fen),
         "covered": money(line.covered_fen),
         "fund": money(line.fund_fen),
@@ -91,14 +111,26 @@ def _line(line: Line, english: bool) -> dict[str, Any]:
 
 
 def _ytd(ytd: YearToDate) -> dict[str, Any]:
+    """The three general buckets under their long-standing names, and every bucket (specified-disease
+    groups included) under ``buckets``."""
     return {
-        "outpatient_deductible": money(ytd.outpatient_deductible_fen),
-        "outpatient_fund": money(ytd.outpatient_fund_fen),
-        "dual_channel_deductible": money(ytd.dual_deductible_fen),
-        "dual_channel_fund": money(ytd.dual_fund_fen),
-        "assistance_deductible": money(ytd.assistance_deductible_fen),
-        "assistance_paid": money(ytd.assistance_paid_fen),
+        "outpatient_deductible": money(ytd.deductible("outpatient")),
+        "outpatient_fund": money(ytd.paid("outpatient")),
+        "dual_channel_deductible": money(ytd.deductible("dual_channel")),
+        "dual_channel_fund": money(ytd.paid("dual_channel")),
+        "assistance_deductible": money(ytd.deductible("assistance")),
+        "assistance_paid": money(ytd.paid("assistance")),
+        "buckets": {
+            bucket: {"deductible": money(deductible), "paid": money(paid)}
+            for bucket, (deductible, paid) in sorted(ytd.usage.items())
+        },
     }
+
+
+ASSUMED = {
+    "zh": "本次测算使用的政策参数含假定数据，结果仅供参考。",
+    "en": "Some rule figures used here are assumed, not published: the estimate is indicative.",
+}
 
 
 def estimate_body(
@@ -122,6 +154,8 @@ def estimate_body(
         },
         "service_date": service_date,
         "rule_set": {"id": breakdown.rule_set_id, "name": breakdown.rule_set_name},
+        "assumed": breakdown.assumed,
+        "assumed_message": (breakdown.assumed_note or ASSUMED["en" if english else "zh"]) if breakdown.assumed else "",
         "rounding": ROUNDING["en" if english else "zh"],
         "items": [_line(line, english) for line in breakdown.lines],
         "totals": {

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 
-from payments.benefits.engine import Breakdown, Item, Place, Subject, YearToDate, calculate
+from payments.benefits.engine import Breakdown, Item, Place, Subject, Visit, YearToDate, calculate
 from payments.benefits.models import BenefitUsage
+from payments.benefits.schemes import ASSISTANCE
 from payments.benefits.selectors import offsite_status, rule_set_on, rules_of, year_to_date
 from portal.concurrency import lock_person
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution
 from portal.people.models import Person
-from portal.people.selectors import contribution_paid
+from portal.people.selectors import contribution_covers
 
 MAX_ITEMS = 500
 
@@ -34,12 +35,12 @@ BENEFITS_ALREADY_RECORDED = define(
 )
 
 
-def _subject(person: Person, year: int, paid: bool | None = None) -> Subject:
+def _subject(person: Person, on: dt.date, paid: bool | None = None) -> Subject:
     return Subject(
         insurance_type=person.insurance_type,
         assistance_group=person.assistance_group,
         insured=person.insured,
-        contribution_paid=contribution_paid(person=person, year=year) if paid is None else paid,
+        contribution_paid=contribution_covers(person=person, on=on) if paid is None else paid,
     )
 
 
@@ -59,24 +60,29 @@ def benefit_estimate(
     service_date: dt.date,
     items: Sequence[Item],
     facts: tuple[YearToDate, bool] | None = None,
+    visit: Visit | None = None,
 ) -> Breakdown:
     """What the fund, assistance and the resident would pay. Changes nothing.
 
-    ``facts`` (the year's usage and whether the contribution is paid, from ``benefit_facts``) saves
-    reading them again when the caller already has them, read under the person's lock."""
+    ``facts`` (the year's usage and whether contributions cover the day, from ``benefit_facts``) saves
+    reading them again when the caller already has them, read under the person's lock. ``visit`` says
+    what the caller checked (a prescription, a recognised disease, an emergency, the 三定 rule); whether
+    the care is off-site is looked up here."""
     if len(items) > MAX_ITEMS:
         raise DomainError(TOO_MANY_ITEMS, max=MAX_ITEMS)
     rule_set = rule_set_on(region=person.region, on=service_date)
     ytd, paid = facts if facts is not None else (year_to_date(person=person, year=service_date.year), None)
+    offsite = offsite_status(person=person, institution=institution, on=service_date)
     breakdown = calculate(
         rules=rules_of(rule_set),
-        subject=_subject(person, service_date.year, paid),
+        subject=_subject(person, service_date, paid),
         place=_place(institution),
         items=list(items),
         ytd=ytd,
-        offsite=offsite_status(person=person, institution=institution, on=service_date),
+        visit=replace(visit or Visit(), offsite=offsite),
     )
     breakdown.rule_set_id, breakdown.rule_set_name = rule_set.pk, rule_set.name
+    breakdown.assumed_note = rule_set.assumed_note if rule_set.assumed else ""
     return breakdown
 
 
@@ -88,6 +94,7 @@ def benefit_commit(
     items: Sequence[Item],
     reference: str,
     computed_under_lock: Breakdown | None = None,
+    visit: Visit | None = None,
 ) -> Breakdown:
     """Calculate again under the person's lock and record what this settlement uses.
 
@@ -100,40 +107,23 @@ def benefit_commit(
     with transaction.atomic(savepoint=computed_under_lock is None):
         if computed_under_lock is None:
             lock_person(person.pk)
-            breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
+            breakdown = benefit_estimate(
+                person=person, institution=institution, service_date=service_date, items=items, visit=visit
+            )
         else:
             breakdown = computed_under_lock
-        before, after = breakdown.before, breakdown.after
-        rows = [
-            (
-                BenefitUsage.Scheme.OUTPATIENT,
-                after.outpatient_deductible_fen - before.outpatient_deductible_fen,
-                after.outpatient_fund_fen - before.outpatient_fund_fen,
-            ),
-            (
-                BenefitUsage.Scheme.DUAL_CHANNEL,
-                after.dual_deductible_fen - before.dual_deductible_fen,
-                after.dual_fund_fen - before.dual_fund_fen,
-            ),
-            (
-                BenefitUsage.Scheme.ASSISTANCE,
-                after.assistance_deductible_fen - before.assistance_deductible_fen,
-                after.assistance_paid_fen - before.assistance_paid_fen,
-            ),
-        ]
         usage = [
             BenefitUsage(
                 person_id=person.pk,
                 year=service_date.year,
-                scheme=scheme,
+                scheme=bucket,
                 deductible_fen=deductible,
                 paid_fen=paid,
                 origin=reference,
                 reference=reference,
                 service_date=service_date,
             )
-            for scheme, deductible, paid in rows
-            if deductible or paid
+            for bucket, (deductible, paid) in sorted(breakdown.after.minus(breakdown.before).items())
         ]
         if usage:
             if computed_under_lock is not None:
@@ -267,7 +257,7 @@ def benefit_return_share(
             if not row.is_reversal:
                 used[row.scheme] = used.get(row.scheme, 0) + row.deductible_fen
         paid_back: dict[str, int] = {}
-        fund_schemes = [str(s) for s in BenefitUsage.FUND_SCHEMES if left.get(s, (0, 0))[1] > 0]
+        fund_schemes = sorted(s for s, (_, p) in left.items() if s != ASSISTANCE and p > 0)
         holding = sum(left[s][1] for s in fund_schemes)
         if not 0 <= fund_fen <= holding:
             raise DomainError(USAGE_RETURN_EXCEEDS, details={"origin": origin, "fund_left": holding})
@@ -277,7 +267,7 @@ def benefit_return_share(
             paid_back[fund_scheme] = take
             remaining -= take
         if assistance_fen:
-            paid_back[BenefitUsage.Scheme.ASSISTANCE] = assistance_fen
+            paid_back[ASSISTANCE] = assistance_fen
         parts = []
         for scheme in set(used) | set(paid_back):
             deductible_used = used.get(scheme, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import BasePermission
@@ -9,9 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments.benefits.engine import Item
+from payments.benefits.engine import DiseaseRules, Item, Visit
+from payments.benefits.selectors import with_first_self_pay
 from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
 from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
+from payments.settlement.entitlement import DISEASE_RULES_MISSING
 from portal.errors import NOT_FOUND, DomainError, define
 from portal.institutions.models import Institution
 from portal.people.models import Person
@@ -40,6 +44,19 @@ def _resident_subject(request: Request, person_id: int | None) -> Person:
     if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
         raise DomainError(NOT_FOUND)
     return relative
+
+
+def _disease(person: Person, code: str, on: dt.date) -> DiseaseRules:
+    """The group rules of a disease the person holds a recognition for on that day."""
+    from portal.diseases import selectors as diseases
+    from portal.diseases.errors import SPECIFIED_NOT_RECOGNISED
+
+    recognition = diseases.recognition_in_force(person_id=person.pk, disease_code=code, on=on)
+    if recognition is None:
+        raise DomainError(SPECIFIED_NOT_RECOGNISED, code=code)
+    if recognition.rules is None:
+        raise DomainError(DISEASE_RULES_MISSING, code=code, date=on.isoformat())
+    return recognition.rules
 
 
 class BenefitEstimateView(APIView):
@@ -75,7 +92,16 @@ class BenefitEstimateView(APIView):
                 raise DomainError(INSTITUTION_UNKNOWN, code=values["institution_code"])
             institution = found_institution
         service_date = values.get("service_date") or timezone.localdate()
-        items = [Item(**item) for item in values["items"]]
-        breakdown = benefit_estimate(person=person, institution=institution, service_date=service_date, items=items)
+        items = with_first_self_pay(
+            items=[Item(**item) for item in values["items"]], region_id=institution.region_id, on=service_date
+        )
+        visit = Visit(
+            prescription=values["with_prescription"],
+            emergency=values["emergency"],
+            disease=_disease(person, values["disease_code"], service_date) if values["disease_code"] else None,
+        )
+        breakdown = benefit_estimate(
+            person=person, institution=institution, service_date=service_date, items=items, visit=visit
+        )
         body = estimate_body(breakdown=breakdown, person=person, institution=institution, service_date=service_date)
         return Response(body)  # EstimateSerializer documents this shape in the schema

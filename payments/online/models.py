@@ -62,6 +62,15 @@ class OnlineOrder(models.Model):
     diagnosis = models.CharField(max_length=200, blank=True, default="")
     department = models.CharField(max_length=100, blank=True, default="")
     doctor = models.CharField(max_length=100, blank=True, default="")
+    disease_code = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="A chronic follow-up visit (慢病复诊): the recognised specified disease it is billed under.",
+    )
+    delivery_address = models.CharField(
+        max_length=200, blank=True, default="", help_text="Where the drugs are delivered (送药上门), if they are."
+    )
     service_date = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SAVED)
     total_fen = models.BigIntegerField(default=0)

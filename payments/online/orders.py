@@ -23,10 +23,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments.benefits.engine import Item
+from payments.benefits.engine import Item, Visit
+from payments.benefits.selectors import with_first_self_pay
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
 from payments.channels.base import CashChannel, ChannelError
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
+from payments.settlement.entitlement import backing
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import family_deduct, family_refund, payment_sources
@@ -144,8 +146,12 @@ def order_upload(
     diagnosis: str = "",
     department: str = "",
     doctor: str = "",
+    disease_code: str = "",
+    delivery_address: str = "",
 ) -> tuple[OnlineOrder, bool]:
-    """The hospital uploads fee details (6201): the order is saved and pre-settled at once."""
+    """The hospital uploads fee details (6201): the order is saved and pre-settled at once. A chronic
+    follow-up names its recognised disease (``disease_code``: one the internet hospital may treat), and the
+    drugs may be delivered (``delivery_address``)."""
     institution = terminal.institution
     if institution.kind != Institution.Kind.INTERNET_HOSPITAL or not institution.designated:
         raise DomainError(NOT_INTERNET_HOSPITAL)
@@ -156,6 +162,11 @@ def order_upload(
         "diagnosis": diagnosis,
         "department": department,
         "doctor": doctor,
+        **(
+            {"disease_code": disease_code, "delivery_address": delivery_address}
+            if disease_code or delivery_address
+            else {}
+        ),
     }
     digest = _hash(request)
     first = OnlineOrder.objects.filter(institution=institution, idempotency_key=idempotency_key).first()
@@ -176,6 +187,8 @@ def order_upload(
                 diagnosis=diagnosis,
                 department=department,
                 doctor=doctor,
+                disease_code=disease_code,
+                delivery_address=delivery_address,
                 service_date=today,
                 expires_at=timezone.now() + PAY_WINDOW,
             )
@@ -211,12 +224,31 @@ def order_upload(
     return order, True
 
 
+def _items(order: OnlineOrder) -> list[Item]:
+    items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
+    return with_first_self_pay(items=items, region_id=order.institution.region_id, on=order.service_date)
+
+
+def _visit(order: OnlineOrder) -> Visit:
+    """The order's disease (checked again each time: a recognition can end between upload and payment)."""
+    return backing(
+        person=order.person,
+        institution=order.institution,
+        on=order.service_date,
+        prescription_id=None,
+        disease_code=order.disease_code,
+    ).visit
+
+
 def order_split(*, order: OnlineOrder) -> Split:
     """Fund and assistance by the benefit engine, then the personal accounts (own, then family by owner),
     then cash."""
-    items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
     breakdown = benefit_estimate(
-        person=order.person, institution=order.institution, service_date=order.service_date, items=items
+        person=order.person,
+        institution=order.institution,
+        service_date=order.service_date,
+        items=_items(order),
+        visit=_visit(order),
     )
     owed = breakdown.resident_fen
     by_owner: list[tuple[int, int]] = []
@@ -368,14 +400,14 @@ def _held_account(order: OnlineOrder) -> LedgerAccount:
 
 
 def _hold_insurance(order: OnlineOrder, split: Split) -> None:
-    items = [Item(i.code, i.name, i.amount_fen, i.in_catalogue, i.dual_channel) for i in order.items.all()]
     # Always: a bill below the deductible pays nothing from the fund but still counts toward it.
     benefit_commit(
         person=order.person,
         institution=order.institution,
         service_date=order.service_date,
-        items=items,
+        items=_items(order),
         reference=order.number,
+        visit=_visit(order),
     )
     if split.personal_fen:
         hold = family_deduct(
@@ -590,6 +622,8 @@ def order_body(order: OnlineOrder) -> dict[str, Any]:
             "id_number_masked": order.person.id_number_masked,
         },
         "description": order.description,
+        "disease_code": order.disease_code,
+        "delivery_address": order.delivery_address,
         "items": [
             {"line": i.line, "code": i.code, "name": i.name, "amount": money(i.amount_fen)} for i in order.items.all()
         ],

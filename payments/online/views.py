@@ -50,6 +50,16 @@ class UploadSerializer(serializers.Serializer):
     diagnosis = serializers.CharField(max_length=200, required=False, default="")
     department = serializers.CharField(max_length=100, required=False, default="")
     doctor = serializers.CharField(max_length=100, required=False, default="")
+    disease_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        default="",
+        help_text="A chronic follow-up (慢病复诊): the patient's recognised specified disease, one this internet "
+        "hospital may treat; its own deductible, rate and cap apply.",
+    )
+    delivery_address = serializers.CharField(
+        max_length=200, required=False, default="", help_text="Where the drugs are delivered (送药上门)."
+    )
 
 
 class OrderRefundPartsSerializer(serializers.Serializer):

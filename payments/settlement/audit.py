@@ -29,6 +29,7 @@ class ItemInput:
     dual_channel: bool = False
     days_supply: int | None = None
     trace_codes: tuple[str, ...] = ()
+    category: str = ""  # the benefit category (payments.benefits.engine.Item); empty: by kind
 
     @property
     def amount_fen(self) -> int:

@@ -65,6 +65,18 @@ class Settlement(models.Model):
     prescription_number = models.CharField(max_length=40, blank=True, default="", db_index=True)
     prescription_issued_on = models.DateField(null=True, blank=True)
     specified_disease = models.BooleanField(default=False, help_text="A specified-disease (门诊规定病种) prescription.")
+    prescription = models.ForeignKey(
+        "prescriptions.Prescription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settlements",
+        help_text="The electronic (or recorded paper) prescription this settlement used once.",
+    )
+    disease_code = models.CharField(
+        max_length=20, blank=True, default="", help_text="The recognised specified disease it was settled under."
+    )
+    emergency = models.BooleanField(default=False, help_text="Emergency care (急诊抢救), declared by the hospital.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SETTLED)
     review = models.CharField(max_length=10, choices=Review.choices, default=Review.NONE)
     total_fen = models.BigIntegerField()

@@ -25,9 +25,11 @@ from django.utils import timezone
 
 from payments.benefits.engine import Breakdown, Item
 from payments.benefits.models import BenefitUsage
-from payments.benefits.selectors import benefit_facts
+from payments.benefits.selectors import benefit_facts, with_first_self_pay
 from payments.benefits.services import UsageReturn, benefit_commit, benefit_estimate, benefit_release, benefit_return
+from payments.prescriptions.services import prescription_release
 from payments.settlement.audit import Findings, ItemInput, Prescription, evaluate, rules_for
+from payments.settlement.entitlement import Backing, backing
 from payments.settlement.models import (
     AuditRule,
     Settlement,
@@ -124,6 +126,16 @@ def _available(person: Person) -> int:
     return int(LedgerAccount.objects.filter(pk__in=ids).aggregate(t=Sum("balance"))["t"] or 0)
 
 
+@dataclass(frozen=True)
+class Backed:
+    """What the terminal says backs the bill: the prescription it settles against (its id, from
+    payments.prescriptions), the disease (hospitals, without a prescription), an emergency."""
+
+    prescription_id: int | None = None
+    disease_code: str = ""
+    emergency: bool = False
+
+
 def plan(
     *,
     person: Person,
@@ -131,24 +143,52 @@ def plan(
     service_date: dt.date,
     items: list[ItemInput],
     prescription: Prescription | None,
+    backed: Backed = Backed(),
     with_available: bool = True,
 ) -> Plan:
     institution = terminal.institution
+    checked = backing(
+        person=person,
+        institution=institution,
+        on=service_date,
+        prescription_id=backed.prescription_id,
+        disease_code=backed.disease_code,
+        emergency=backed.emergency,
+    )
     findings = evaluate(
-        person=person, institution=institution, service_date=service_date, items=items, prescription=prescription
+        person=person,
+        institution=institution,
+        service_date=service_date,
+        items=items,
+        prescription=_audit_prescription(prescription, checked),
     )
     accepted = [item for item in items if item.line not in findings.refused_lines]
     breakdown = benefit_estimate(
         person=person,
         institution=institution,
         service_date=service_date,
-        items=[_engine_item(item) for item in accepted],
+        items=_engine_items(accepted, institution, service_date),
+        visit=checked.visit,
     )
     return Plan(person, items, accepted, findings, breakdown, _available(person) if with_available else 0)
 
 
+def _audit_prescription(given: Prescription | None, checked: Backing) -> Prescription | None:
+    """The prescription the audit rules look at: the claimed one, else what the terminal typed in."""
+    claim = checked.prescription
+    if claim is None:
+        return given
+    return Prescription(claim.number, claim.issued_on, claim.specified_disease)
+
+
+def _engine_items(accepted: list[ItemInput], institution: Any, service_date: dt.date) -> list[Item]:
+    items = [_engine_item(item) for item in accepted]
+    return with_first_self_pay(items=items, region_id=institution.region_id, on=service_date)
+
+
 def _engine_item(item: ItemInput) -> Item:
-    return Item(item.code, item.name, item.amount_fen, item.in_catalogue, item.dual_channel)
+    category = item.category or ("drug" if item.kind == SettlementItem.Kind.DRUG else "treatment")
+    return Item(item.code, item.name, item.amount_fen, item.in_catalogue, item.dual_channel, category)
 
 
 def presettle(
@@ -158,6 +198,7 @@ def presettle(
     items: list[ItemInput],
     prescription: Prescription | None,
     use_personal_account: bool = True,
+    backed: Backed = Backed(),
 ) -> dict[str, Any]:
     """The split and the audit findings, without moving money or using the scan."""
     session = _session(terminal=terminal, scan_session_id=scan_session_id)
@@ -167,6 +208,7 @@ def presettle(
         service_date=timezone.localdate(),
         items=items,
         prescription=prescription,
+        backed=backed,
     )
     resident = result.breakdown.resident_fen
     personal = min(resident, result.personal_available_fen) if use_personal_account else 0
@@ -191,6 +233,7 @@ def settle(
     prescription: Prescription | None,
     use_personal_account: bool,
     body_hash: str,
+    backed: Backed = Backed(),
 ) -> tuple[Settlement, bool]:
     """Move the money. The same key with the same request returns the first settlement.
 
@@ -219,6 +262,7 @@ def settle(
                 prescription,
                 use_personal_account,
                 (idempotency_key, body_hash),
+                backed,
             )
     except (DomainError, IntegrityError) as refusal:
         # Before refusing: was this key settled already? By an earlier call (first_id), or by a concurrent
@@ -276,27 +320,42 @@ def _settle_locked(
     prescription: Prescription | None,
     use_personal_account: bool,
     request: tuple[str, str],
+    backed: Backed,
 ) -> Settlement:
     institution = terminal.institution
     idempotency_key, body_hash = request
     receivable = institution_account_id(institution=institution)
     wallet = family_wallet(payer_id=person.pk, also=[receivable])  # 2nd: the accounts, in id order
+    number = new_settlement_number()
+    checked = backing(
+        person=person,
+        institution=institution,
+        on=service_date,
+        prescription_id=backed.prescription_id,
+        disease_code=backed.disease_code,
+        emergency=backed.emergency,
+        settlement_number=number,
+    )
     findings = evaluate(
-        person=person, institution=institution, service_date=service_date, items=items, prescription=prescription
+        person=person,
+        institution=institution,
+        service_date=service_date,
+        items=items,
+        prescription=_audit_prescription(prescription, checked),
     )
     accepted = [item for item in items if item.line not in findings.refused_lines]
     if not accepted:
         raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(findings))
-    facts = benefit_facts(person_id=person.pk, year=service_date.year)
+    facts = benefit_facts(person_id=person.pk, on=service_date)
     breakdown = benefit_estimate(
         person=person,
         institution=institution,
         service_date=service_date,
-        items=[_engine_item(item) for item in accepted],
+        items=_engine_items(accepted, institution, service_date),
         facts=facts,
+        visit=checked.visit,
     )
     result = Plan(person, items, accepted, findings, breakdown, wallet.available_fen)
-    number = new_settlement_number()
     region = person.region
     fund_legs = []
     if breakdown.fund_fen:
@@ -338,6 +397,7 @@ def _settle_locked(
         for leg in personal_legs
         for owner, name in [owners[leg.account_id]]
     ]
+    audited = _audit_prescription(prescription, checked)
     settlement = Settlement.objects.create(
         number=number,
         institution=institution,
@@ -347,9 +407,12 @@ def _settle_locked(
         idempotency_key=idempotency_key,
         request_hash=body_hash,
         service_date=service_date,
-        prescription_number=prescription.number if prescription else "",
-        prescription_issued_on=prescription.issued_on if prescription else None,
-        specified_disease=bool(prescription and prescription.specified_disease),
+        prescription_number=audited.number if audited else "",
+        prescription_issued_on=audited.issued_on if audited else None,
+        specified_disease=bool(audited and audited.specified_disease),
+        prescription_id=checked.prescription.prescription_id if checked.prescription else None,
+        disease_code=checked.disease_code,
+        emergency=checked.emergency,
         total_fen=breakdown.total_fen,
         fund_fen=breakdown.fund_fen,
         assistance_fen=breakdown.assistance_fen,
@@ -585,6 +648,7 @@ def reverse(*, terminal: Terminal, number: str) -> Settlement:
             if txn is not None:
                 ledger_reverse(transaction_id=txn.pk, memo=f"reversal of {settlement.number}")
         benefit_release(reference=settlement.number)
+        prescription_release(settlement_number=settlement.number)
         TraceCode.objects.filter(item__settlement=settlement, status=TraceCode.Status.SOLD).update(
             status=TraceCode.Status.RELEASED
         )
@@ -683,6 +747,8 @@ def refund_items(*, terminal: Terminal, number: str, lines: list[int], idempoten
         TraceCode.objects.filter(item__in=chosen, status=TraceCode.Status.SOLD).update(status=TraceCode.Status.RELEASED)
         remaining = settlement.items.filter(refunded_at__isnull=True, amount_fen__gt=0).exists()
         _move(settlement, Settlement.Status.PARTLY_REFUNDED if remaining else Settlement.Status.REFUNDED)
+        if not remaining:
+            prescription_release(settlement_number=settlement.number)  # nothing bought on it in the end
         return SettlementRefund.objects.create(
             settlement=settlement,
             idempotency_key=idempotency_key,

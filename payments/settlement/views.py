@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from payments.benefits.engine import ITEM_CATEGORIES
 from payments.settlement import services
 from payments.settlement.audit import ItemInput, Prescription
 from payments.settlement.models import Settlement
@@ -32,6 +33,12 @@ class SettlementItemSerializer(serializers.Serializer):
     in_catalogue = serializers.BooleanField(default=True)
     dual_channel = serializers.BooleanField(default=False)
     days_supply = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    category = serializers.ChoiceField(
+        choices=ITEM_CATEGORIES,
+        required=False,
+        help_text="Benefit category; default: drug for drugs, treatment for services. Check-ups and vaccines "
+        "are not covered where the region's rules say so.",
+    )
     trace_codes = serializers.ListField(
         child=serializers.CharField(max_length=20),
         required=False,
@@ -65,7 +72,24 @@ class PrescriptionSerializer(serializers.Serializer):
 class PreviewSerializer(serializers.Serializer):
     scan_session_id = serializers.CharField(max_length=40)
     items = SettlementItemSerializer(many=True, allow_empty=False, max_length=200)  # type: ignore[call-arg]
-    prescription = PrescriptionSerializer(required=False)
+    prescription = PrescriptionSerializer(
+        required=False, help_text="Typed in from a paper prescription: audited, but no pooling without a photo."
+    )
+    prescription_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The electronic prescription (or the paper one recorded with its photo) settled against: "
+        "one of GET /api/v1/scanner/sessions/{id}/prescriptions. Pooling at a pharmacy needs it.",
+    )
+    disease_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        default="",
+        help_text="Hospitals: the recognised specified disease this care is for (a prescription names its own).",
+    )
+    emergency = serializers.BooleanField(
+        default=False, help_text="Hospitals: emergency care (急诊抢救), covered off-site without a filing."
+    )
     use_personal_account = serializers.BooleanField(default=True)
 
     def validate_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -97,12 +121,17 @@ def _inputs(data: dict[str, Any]) -> tuple[list[ItemInput], Prescription | None]
             dual_channel=i["dual_channel"],
             days_supply=i.get("days_supply"),
             trace_codes=tuple(i.get("trace_codes") or ()),
+            category=i.get("category", ""),
         )
         for n, i in enumerate(data["items"], start=1)
     ]
     p = data.get("prescription")
     prescription = Prescription(p["number"], p["issued_on"], p["specified_disease"]) if p else None
     return items, prescription
+
+
+def _backed(data: dict[str, Any]) -> services.Backed:
+    return services.Backed(data.get("prescription_id"), data.get("disease_code", ""), data.get("emergency", False))
 
 
 def _terminal(request: Request) -> Terminal:
@@ -127,6 +156,7 @@ class PreviewView(APIView):
             items=items,
             prescription=prescription,
             use_personal_account=data.validated_data["use_personal_account"],
+            backed=_backed(data.validated_data),
         )
         return Response(body)
 
@@ -151,6 +181,7 @@ class SettleView(APIView):
             prescription=prescription,
             use_personal_account=values["use_personal_account"],
             body_hash=services.request_hash(values),
+            backed=_backed(values),
         )
         return Response(settlement.receipt, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

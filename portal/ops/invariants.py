@@ -240,13 +240,13 @@ def usage_matches_ledger() -> Result:
         "usage_matches_ledger",
         "year-to-date usage equals the fund and assistance shares the ledger moved, per settlement or order",
     )
-    fund_schemes = [str(s) for s in BenefitUsage.FUND_SCHEMES]
+    assistance = Q(scheme="assistance")  # every other bucket is paid by the pooled fund
     usage: dict[str, list[int]] = {}
     for row in (
         BenefitUsage.objects.values("origin")
         .annotate(
-            fund=Coalesce(Sum("paid_fen", filter=Q(scheme__in=fund_schemes)), 0),
-            assistance=Coalesce(Sum("paid_fen", filter=~Q(scheme__in=fund_schemes)), 0),
+            fund=Coalesce(Sum("paid_fen", filter=~assistance), 0),
+            assistance=Coalesce(Sum("paid_fen", filter=assistance), 0),
         )
         .order_by()
     ):

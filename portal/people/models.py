@@ -103,3 +103,25 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}/{self.year}: {'paid' if self.paid else 'unpaid'}"
+
+
+class ContributionLapse(models.Model):
+    """A period without paid contributions (停缴期间): care on these dates gets no benefit, whatever the
+    year's flag says. ``ends_on`` empty: still lapsed."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contribution_lapses")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["person", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="contribution_lapse_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.starts_on}–{self.ends_on or '…'}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, Q
 
 from portal.errors import define
 from portal.identity import normalize_id_number, parse_id_number
@@ -32,6 +34,16 @@ def person_for_user(*, user: User | AnonymousUser | None) -> Person | None:
 
 def contribution_paid(*, person: Person, year: int) -> bool:
     return person.contributions.filter(year=year, paid=True).exists()
+
+
+def contribution_covers(*, person: Person, on: dt.date) -> bool:
+    """Contributions cover the day: the year is paid and the day is in no lapse (停缴期间)."""
+    from portal.people.models import Contribution, ContributionLapse
+
+    lapsed = ContributionLapse.objects.filter(person=person, starts_on__lte=on).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+    )
+    return Contribution.objects.filter(person=person, year=on.year, paid=True).filter(~Exists(lapsed)).exists()
 
 
 TERMINAL_LOOKUP_UNKNOWN = define("person_unknown", 404, "未找到该参保人", "No insured person matches")

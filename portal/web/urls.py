@@ -14,4 +14,5 @@ urlpatterns = [
     path("family/", include("portal.web.family.urls")),
     path("payments/", include("portal.web.payments.urls")),
     path("offsite/", include("portal.web.offsite.urls")),
+    path("diseases/", include("portal.web.diseases.urls")),
 ]

@@ -116,7 +116,7 @@ def test_settlements_racing_near_the_outpatient_cap_never_pass_it(live: Deployme
     assert _no_5xx(answers, "near the cap") == {201: 8}
     fund = sorted(a.body["totals"]["fund"]["fen"] for a in answers)
     assert sum(fund) == 8_000 and fund[-1] <= 8_000  # only what was left of the 2,000 yuan cap
-    assert year_to_date(person=person, year=timezone.localdate().year).outpatient_fund_fen == 200_000
+    assert year_to_date(person=person, year=timezone.localdate().year).paid("outpatient") == 200_000
     assert_invariants_hold()
 
 

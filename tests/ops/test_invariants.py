@@ -18,7 +18,7 @@ from portal.ops.models import InvariantRun
 from portal.ops.tasks import check_invariants
 from tests import factories
 from tests.payments.online_helpers import authorize_and_pay, hospital_client, patient, upload
-from tests.payments.settlement_helpers import drug, insured, scan, settle
+from tests.payments.settlement_helpers import drug, insured, prescribed, scan, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,12 @@ def activity(terminal_api, resident_api) -> dict[str, str]:
     (one settled and refunded in part)."""
     person = insured(insurance_type="employee", balance_fen=200_000)
     client = terminal_api(factories.institution(kind="pharmacy"))
-    first = settle(client, scan(client, person), [drug(price=30_000), drug(price=8_000)]).json()
+    items = [drug(price=30_000), drug(price=8_000)]
+    first = settle(client, scan(client, person), items, prescription_id=prescribed(person)).json()
     assert client.post(
         f"/api/v1/scanner/settlements/{first['settlement']}/refunds", {"lines": [2], "idempotency_key": "refund-0001"}
     ).status_code in (200, 201)
-    second = settle(client, scan(client, person), [drug(price=5_000)]).json()
+    second = settle(client, scan(client, person), [drug(price=5_000)], prescription_id=prescribed(person)).json()
     assert client.post(f"/api/v1/scanner/settlements/{second['settlement']}/reversal").status_code == 200
     payer = patient(insurance_type="employee", balance_fen=100_000)
     hospital = hospital_client()

@@ -14,7 +14,7 @@ from portal.ledger.selectors import personal_account
 from portal.people.models import Person
 from tests import factories
 from tests.payments.online_helpers import authorize_and_pay, hospital_client, patient, upload
-from tests.payments.settlement_helpers import drug, insured, scan, settle
+from tests.payments.settlement_helpers import drug, insured, prescribed, scan, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -140,12 +140,17 @@ def test_a_settlement_stays_within_its_statements(terminal_api, django_capture_o
     person = insured(insurance_type="employee", balance_fen=100_000)
     pharmacy = terminal_api(factories.institution(kind="pharmacy"))
     with django_capture_on_commit_callbacks(execute=True):  # account ids are cached once committed
-        settle(pharmacy, scan(pharmacy, person), [drug(price=30_000)])  # warm the caches (fund, receivable)
+        # Warm the caches (fund, receivable): a prescription, so that the fund pays and its account exists.
+        settle(pharmacy, scan(pharmacy, person), [drug(price=30_000)], prescription_id=prescribed(person))
+    rx = prescribed(person)
     session = scan(pharmacy, person)
     # The scan session with the person's lock; the wallet (which accounts, then their rows locked); trace
     # codes and last supplies; the year's benefits; balances, transactions and entries (one statement each);
     # the settlement, its event, its items, its benefit usage and its trace codes. With BEGIN and COMMIT, 15.
-    assert count(lambda: settle(pharmacy, session, [drug(price=30_000), drug(price=2_000)])) == 13
+    # Settled against an (ordinary, one-use) prescription: its use taken (one UPDATE ... RETURNING), the use
+    # row, and the history row of its move to used: 3 more (2 at a specified-disease prescription's 1st and
+    # 2nd use).
+    assert count(lambda: settle(pharmacy, session, [drug(price=30_000), drug(price=2_000)], prescription_id=rx)) == 16
 
 
 def test_paying_a_bill_stays_within_its_statements(resident_api) -> None:

@@ -25,7 +25,7 @@ def patient(**extra) -> Person:
 def hospital_client() -> TerminalClient:
     from tests.factories import terminal
 
-    institution = factories.institution(kind="internet_hospital", level="3")
+    institution = factories.institution(kind="internet_hospital", level="3", dual_channel=True)
     return TerminalClient(*terminal(of=institution, kind="system"))
 
 

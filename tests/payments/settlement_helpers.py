@@ -46,6 +46,14 @@ def drug(price=5_000, quantity=1, **extra):
     }
 
 
+def prescribed(person, codes=("XA01",)) -> int:
+    """An ordinary electronic prescription for the person (a designated hospital's): pooling at a pharmacy
+    needs one (门诊处方外配). Returns its id, for ``prescription_id``."""
+    from tests.payments.prescriptions.factories import prescription
+
+    return prescription(person, specified_disease=False, codes=codes).pk
+
+
 def settle(client, session, items, key=None, **extra):
     body = {"scan_session_id": session, "idempotency_key": key or f"key-{next(_codes)}", "items": items, **extra}
     return client.post("/api/v1/scanner/settlements", body)

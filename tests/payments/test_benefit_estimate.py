@@ -175,10 +175,10 @@ def test_year_to_date_comes_from_settled_records_and_estimates_agree_with_settle
     settled = benefit_commit(person=person, institution=place, service_date=day, items=items, reference="S-1")
     assert (estimate.fund_fen, estimate.deductible_fen) == (settled.fund_fen, settled.deductible_fen) == (6000, 20000)
     ytd = year_to_date(person=person, year=2024)
-    assert (ytd.outpatient_deductible_fen, ytd.outpatient_fund_fen) == (20000, 6000)
+    assert (ytd.deductible("outpatient"), ytd.paid("outpatient")) == (20000, 6000)
     again = benefit_estimate(person=person, institution=place, service_date=day, items=items)
     assert (again.deductible_fen, again.fund_fen) == (0, 18000)  # deductible met: 300*60%
-    assert year_to_date(person=person, year=2025).outpatient_fund_fen == 0  # a new year starts afresh
+    assert year_to_date(person=person, year=2025).paid("outpatient") == 0  # a new year starts afresh
 
 
 def test_recording_a_settlement_twice_is_refused_and_a_release_gives_everything_back() -> None:
@@ -192,7 +192,7 @@ def test_recording_a_settlement_twice_is_refused_and_a_release_gives_everything_
     assert caught.value.code == "benefits_already_recorded"
     assert benefit_release(reference="S-2") == 1
     assert benefit_release(reference="S-2") == 0
-    assert year_to_date(person=person, year=2024).outpatient_deductible_fen == 0
+    assert year_to_date(person=person, year=2024).deductible("outpatient") == 0
 
 
 def test_rule_sets_refuse_bad_rates_negative_caps_and_overlaps() -> None:
@@ -246,4 +246,4 @@ def test_two_settlements_on_one_day_cannot_both_use_the_remaining_cap() -> None:
     for thread in threads:
         thread.join()
     assert sorted(funds) == [0, 5000]  # 120 wanted each; only 50 left, used once
-    assert year_to_date(person=person, year=2024).outpatient_fund_fen == 200000
+    assert year_to_date(person=person, year=2024).paid("outpatient") == 200000

@@ -8,12 +8,13 @@ from django.db import connection
 from django.utils import timezone
 
 from payments.benefits.selectors import year_to_date
+from payments.prescriptions.models import Prescription
 from payments.settlement.models import Settlement, TraceCode
 from portal.family.models import FamilyBinding
 from portal.ledger.selectors import account_balance, accounts_out_of_step, personal_account, unbalanced_transactions
 from tests import factories
 from tests.conftest import TerminalClient, needs_postgres
-from tests.payments.settlement_helpers import drug, insured, scan, settle, trace
+from tests.payments.settlement_helpers import drug, insured, prescribed, scan, settle, trace
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +29,16 @@ def test_end_to_end_show_scan_presettle_settle_receipt_reverse(resident_api, ter
     scanned = client.post("/api/v1/scanner/scan", {"code": shown, "business_type": "02121"})
     session = scanned.json()["scan_session_id"]
     items = [drug(price=15_000, quantity=2, days_supply=14)]
-    preview = client.post("/api/v1/scanner/settlements/preview", {"scan_session_id": session, "items": items})
+    rx = prescribed(person)
+    preview = client.post(
+        "/api/v1/scanner/settlements/preview", {"scan_session_id": session, "items": items, "prescription_id": rx}
+    )
     assert preview.status_code == 200, preview.json()
     # Pharmacy follows level-1 rules: 300 - 200 deductible = 100 covered at 60% = 60 fund; 240 resident.
     assert preview.json()["totals"]["fund"]["fen"] == 6_000
     assert preview.json()["totals"]["personal_account"]["fen"] == 24_000
     assert account_balance(account_id=account.pk) == 100_000  # nothing moved
-    receipt = settle(client, session, items)
+    receipt = settle(client, session, items, prescription_id=rx)
     assert receipt.status_code == 201, receipt.json()
     body = receipt.json()
     assert body["totals"] == preview.json()["totals"]
@@ -45,14 +49,15 @@ def test_end_to_end_show_scan_presettle_settle_receipt_reverse(resident_api, ter
     mine = resident_api(person)
     assert mine.get(f"/api/v1/settlements/{number}").json()["totals"]["fund"]["fen"] == 6_000
     assert mine.get("/api/v1/me").json()["personal_account"]["balance"]["fen"] == 76_000
-    assert year_to_date(person=person, year=timezone.localdate().year).outpatient_deductible_fen == 20_000
+    assert year_to_date(person=person, year=timezone.localdate().year).deductible("outpatient") == 20_000
     # The terminal reverses it the same day: every balance and the year-to-date state come back.
     reversed_ = client.post(f"/api/v1/scanner/settlements/{number}/reversal")
     assert reversed_.status_code == 200 and reversed_.json()["status"] == "reversed"
     assert account_balance(account_id=account.pk) == 100_000
     ytd = year_to_date(person=person, year=timezone.localdate().year)
-    assert (ytd.outpatient_deductible_fen, ytd.outpatient_fund_fen) == (0, 0)
+    assert (ytd.deductible("outpatient"), ytd.paid("outpatient")) == (0, 0)
     assert not TraceCode.objects.filter(status="sold").exists()
+    assert Prescription.objects.get(pk=rx).uses == 0  # the reversal gave the prescription's use back
     assert not unbalanced_transactions().exists() and not accounts_out_of_step().exists()
 
 
@@ -202,7 +207,8 @@ def test_refunding_one_item_later_returns_its_legs_and_its_benefits(terminal_api
     person = insured(insurance_type="employee", balance_fen=100_000)
     account = personal_account(person=person)
     client = terminal_api(factories.institution(kind="pharmacy"))
-    body = settle(client, scan(client, person), [drug(price=30_000), drug(price=10_000)]).json()
+    rx = prescribed(person)
+    body = settle(client, scan(client, person), [drug(price=30_000), drug(price=10_000)], prescription_id=rx).json()
     # Item 1: 300 - 200 deductible, 100 at 60% = 60 fund, 240 resident. Item 2: 100 at 60% = 60, 40 resident.
     assert body["totals"]["fund"]["fen"] == 12_000 and account_balance(account_id=account.pk) == 72_000
     number = body["settlement"]
@@ -212,13 +218,14 @@ def test_refunding_one_item_later_returns_its_legs_and_its_benefits(terminal_api
     assert refund.json()["refunds"][0]["personal_account"]["fen"] == 4_000
     assert account_balance(account_id=account.pk) == 76_000
     ytd = year_to_date(person=person, year=timezone.localdate().year)
-    assert (ytd.outpatient_deductible_fen, ytd.outpatient_fund_fen) == (20_000, 6_000)
+    assert (ytd.deductible("outpatient"), ytd.paid("outpatient")) == (20_000, 6_000)
     retry = client.post(f"/api/v1/scanner/settlements/{number}/refunds", {"lines": [2], "idempotency_key": "ref-0001"})
     assert retry.status_code == 201 and account_balance(account_id=account.pk) == 76_000
     twice = client.post(f"/api/v1/scanner/settlements/{number}/refunds", {"lines": [2], "idempotency_key": "ref-0002"})
     assert twice.json()["code"] == "refund_lines_invalid"
     rest = client.post(f"/api/v1/scanner/settlements/{number}/refunds", {"lines": [1], "idempotency_key": "ref-0003"})
     assert rest.json()["status"] == "refunded" and account_balance(account_id=account.pk) == 100_000
+    assert Prescription.objects.get(pk=rx).uses == 0  # refunded whole: the prescription's use comes back
     assert client.post(f"/api/v1/scanner/settlements/{number}/reversal").json()["code"] == "reversal_refused"
     assert not unbalanced_transactions().exists() and not accounts_out_of_step().exists()
 

@@ -34,14 +34,14 @@ def test_a_refunded_dual_channel_fund_part_goes_back_to_dual_channel_and_never_l
     order = upload(hospital, person, amounts=(10_000,), dual_channel=True).json()
     assert order["split"]["fund"]["fen"] == 7_500  # 75% of 100 yuan: employees' dual-channel rate
     assert authorize_and_pay(resident_api(person), order["order"]).json()["status"] == "settled"
-    assert (_ytd(person).outpatient_fund_fen, _ytd(person).dual_fund_fen) == (200_000, 7_500)
+    assert (_ytd(person).paid("outpatient"), _ytd(person).paid("dual_channel")) == (200_000, 7_500)
 
     refund = _refund(hospital, order["order"], "refund-fund-0001", {"fund": 7_500})
     assert refund.status_code == 201, refund.json()
 
     ytd = _ytd(person)
-    assert (ytd.outpatient_fund_fen, ytd.dual_fund_fen) == (200_000, 0)  # before the fix: -7,500 and 7,500
-    assert ytd.outpatient_deductible_fen == 40_000 and ytd.dual_deductible_fen == 50_000
+    assert (ytd.paid("outpatient"), ytd.paid("dual_channel")) == (200_000, 0)  # before the fix: -7,500 and 7,500
+    assert ytd.deductible("outpatient") == 40_000 and ytd.deductible("dual_channel") == 50_000
     # The next pharmacy purchase: the outpatient cap is still reached, the fund pays nothing.
     pharmacy = factories.institution(kind="pharmacy")
     nxt = benefit_estimate(
@@ -58,9 +58,9 @@ def test_a_whole_refund_gives_the_deductible_progress_back(resident_api) -> None
     hospital = hospital_client()
     number = upload(hospital, person, amounts=(30_000,)).json()["order"]
     assert authorize_and_pay(resident_api(person), number).json()["status"] == "settled"
-    assert _ytd(person).outpatient_deductible_fen == 30_000
+    assert _ytd(person).deductible("outpatient") == 30_000
     assert _refund(hospital, number, "refund-whole-0001").status_code == 201
-    assert _ytd(person).outpatient_deductible_fen == 0
+    assert _ytd(person).deductible("outpatient") == 0
 
 
 def test_the_deductible_comes_back_with_the_residents_money_part_by_part(resident_api) -> None:
@@ -70,10 +70,10 @@ def test_the_deductible_comes_back_with_the_residents_money_part_by_part(residen
     authorize_and_pay(resident_api(person), number)
     # A third of the resident's money back: a third of the deductible progress (10,000 of 30,000 fen).
     assert _refund(hospital, number, "refund-part-0001", {"personal": 10_000}).status_code == 201
-    assert _ytd(person).outpatient_deductible_fen == 20_000
+    assert _ytd(person).deductible("outpatient") == 20_000
     # The rest: all of it, whatever the rounding on the way.
     assert _refund(hospital, number, "refund-part-0002", {"personal": 20_000}).status_code == 201
-    assert _ytd(person).outpatient_deductible_fen == 0
+    assert _ytd(person).deductible("outpatient") == 0
     assert BenefitUsage.objects.filter(origin=number).count() == 3  # the use and two give-backs
 
 
@@ -91,7 +91,7 @@ def test_more_cannot_be_given_back_than_an_origin_used() -> None:
         benefit_return(origin=origin, reference=f"{origin}#y", parts=[UsageReturn("outpatient", 1_001, 0)])
     assert benefit_return(origin=origin, reference=f"{origin}#z", parts=[UsageReturn("outpatient", 1_000, 500)]) == 1
     assert benefit_return(origin=origin, reference=f"{origin}#z", parts=[UsageReturn("outpatient", 0, 0)]) == 0
-    assert (_ytd(person).outpatient_deductible_fen, _ytd(person).outpatient_fund_fen) == (0, 0)
+    assert (_ytd(person).deductible("outpatient"), _ytd(person).paid("outpatient")) == (0, 0)
 
 
 def test_the_migration_finds_each_rows_origin_and_repairs_old_give_backs_to_the_wrong_scheme(resident_api) -> None:
@@ -126,4 +126,4 @@ def test_the_migration_finds_each_rows_origin_and_repairs_old_give_backs_to_the_
     origins = dict(BenefitUsage.objects.values_list("reference", "origin"))
     assert origins[refund] == order and origins["S1#2"] == "S1" and origins["S1"] == "S1"
     ytd = _ytd(person)
-    assert (ytd.outpatient_fund_fen, ytd.dual_fund_fen) == (0, 0)  # the refund now frees dual-channel room
+    assert (ytd.paid("outpatient"), ytd.paid("dual_channel")) == (0, 0)  # the refund now frees dual-channel room
