@@ -15,8 +15,9 @@ docstring for how it measures. What differs:
 2. baseline: ``GET /bench/bare/<pk>`` as in scan_load.py;
 3. settlements: ``POST /api/v1/scanner/settlements``, one drug (50.00 yuan, one package with its own
    20-digit traceability code), each on its own scan session (created in bulk before the phase, as
-   ``POST /api/v1/scanner/scan`` would, at the terminal's institution) with its own idempotency key,
-   signed by the terminal right before the phase (signatures are valid for 5 minutes). Connection
+   ``POST /api/v1/scanner/scan`` would, at the terminal's institution) and its own ordinary electronic
+   prescription (one use, from a hospital; pooling at a pharmacy needs one, and the settlement claims its
+   use), with its own idempotency key, signed by the terminal right before the phase (signatures are valid for 5 minutes). Connection
    ``c`` is terminal ``c`` and cycles through its own share of the persons (every ``n``-th), so no two
    connections ever settle for the same person: settlements of one person serialise on the person
    row by design, which would measure that lock rather than the endpoint. Warm-up then measured
@@ -105,6 +106,7 @@ class Data:
     persons: list[Any]  # people.Person: employees, contribution paid, personal account, active voucher
     vouchers: dict[int, int]  # person id -> active voucher id
     tills: list[Till]
+    issuer: Any  # institutions.Terminal: a hospital's system, the issuer of every settlement's prescription
     queues: list[Iterator[Any]] = field(default_factory=list)  # per connection: its own persons, in turn
 
     def split(self, connections: int) -> None:
@@ -154,7 +156,35 @@ def create_data(*, persons: int, terminals: int, deductible_met: bool = False) -
     for _ in range(terminals):
         terminal, secret = factories.terminal(of=factories.institution(kind="pharmacy"))
         tills.append(Till(terminal, Terminal(terminal.key_id, secret)))
-    return Data(people, vouchers, tills)
+    issuer, _ = factories.terminal(of=factories.institution(kind="hospital", level="2"), kind="system")
+    return Data(people, vouchers, tills, issuer)
+
+
+def prescriptions(data: Data, sessions: list[Any]) -> list[int]:
+    """An ordinary electronic prescription (one use) per scan session, for its person, as an issuer's
+    upload stores it: pooling at a pharmacy needs one, and every settlement claims its use."""
+    from django.utils import timezone
+
+    from payments.prescriptions.models import Prescription
+
+    today = timezone.localdate()
+    rows = [
+        Prescription(
+            number=f"BENCH{next(_serial):012d}",
+            kind=Prescription.Kind.ELECTRONIC,
+            institution_id=data.issuer.institution_id,
+            doctor_code="D001",
+            doctor_name="李医生",
+            person_id=session.person_id,
+            issued_on=today,
+            valid_until=today + dt.timedelta(days=3),
+            max_uses=1,
+            uploaded_by=data.issuer,
+            request_hash="0" * 64,
+        )
+        for session in sessions
+    ]
+    return [row.pk for row in Prescription.objects.bulk_create(rows, batch_size=2000)]
 
 
 def scan_sessions(data: Data, till: Till, persons: list[Any]) -> list[Any]:
@@ -179,8 +209,9 @@ def scan_sessions(data: Data, till: Till, persons: list[Any]) -> list[Any]:
     ]
 
 
-def settle_body(session: Any) -> str:
-    """One drug, one package, its own traceability code; ASCII JSON (the name as \\u escapes)."""
+def settle_body(session: Any, prescription_id: int) -> str:
+    """One drug, one package, its own traceability code, settled against the session's own prescription;
+    ASCII JSON (the name as \\u escapes)."""
     n = next(_serial)
     item = {
         "code": "XA01",
@@ -192,7 +223,12 @@ def settle_body(session: Any) -> str:
         "days_supply": 7,
         "trace_codes": [str(10**19 + n)],
     }
-    body = {"scan_session_id": str(session.pk), "idempotency_key": f"bench-{n:010d}", "items": [item]}
+    body = {
+        "scan_session_id": str(session.pk),
+        "idempotency_key": f"bench-{n:010d}",
+        "items": [item],
+        "prescription_id": prescription_id,
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -213,12 +249,13 @@ def settle_requests(data: Data, per_connection: int) -> list[list[str]]:
         for c in range(n)
     ]
     ScanSession.objects.bulk_create([s for row in sessions for s in row], batch_size=2000)
+    rx = iter(prescriptions(data, [s for row in sessions for s in row]))
     result = []
     for c, row in enumerate(sessions):
         key = data.tills[c % len(data.tills)].key
         lines = []
         for session in row:
-            body = settle_body(session)
+            body = settle_body(session, next(rx))
             lines.append(tsv_line("POST", SETTLE_PATH, body, settle_headers(key, body)))
         result.append(lines)
     return result
@@ -266,8 +303,8 @@ def ledger_problems() -> tuple[int, int]:
 # --- In-process: SQL and profile -----------------------------------------------------------
 
 
-def post_settlement(client: Any, key: Terminal, session: Any) -> Any:
-    body = settle_body(session)
+def post_settlement(client: Any, key: Terminal, session: Any, prescription_id: int) -> Any:
+    body = settle_body(session, prescription_id)
     return client.post(SETTLE_PATH, body, content_type="application/json", headers=settle_headers(key, body))
 
 
@@ -299,13 +336,14 @@ def queries_per_request(data: Data, repeat: int = 20) -> Queries:
         assert client.get(BARE_PATH.format(pk=person.pk)).status_code == 200
     bare = [q["sql"] for q in capture.captured_queries]
     sessions = ScanSession.objects.bulk_create(scan_sessions(data, till, [person] * (repeat + 1)))
-    assert post_settlement(client, till.key, sessions[0]).status_code == 201
+    rx = prescriptions(data, sessions)
+    assert post_settlement(client, till.key, sessions[0], rx[0]).status_code == 201
     elapsed, sql = 0.0, 0.0
     by_share: dict[bool, list[str]] = {}
-    for session in sessions[1:]:
+    for session, prescription_id in zip(sessions[1:], rx[1:], strict=True):
         with CaptureQueriesContext(connection) as capture:
             started = time.perf_counter()
-            response = post_settlement(client, till.key, session)
+            response = post_settlement(client, till.key, session, prescription_id)
             elapsed += time.perf_counter() - started
         assert response.status_code == 201, response.content
         sql += sum(float(q["time"]) for q in capture.captured_queries)
@@ -332,12 +370,13 @@ def profile(data: Data, count: int, top: int = 20) -> str:
     till = data.tills[0]
     people = [data.persons[i % len(data.persons)] for i in range(count + 1)]
     sessions = ScanSession.objects.bulk_create(scan_sessions(data, till, people))
-    assert post_settlement(client, till.key, sessions[0]).status_code == 201  # warm
+    rx = prescriptions(data, sessions)
+    assert post_settlement(client, till.key, sessions[0], rx[0]).status_code == 201  # warm
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for session in sessions[1:]:
-        response = post_settlement(client, till.key, session)
+    for session, prescription_id in zip(sessions[1:], rx[1:], strict=True):
+        response = post_settlement(client, till.key, session, prescription_id)
         assert response.status_code == 201, response.content
     profiler.disable()
     elapsed = time.perf_counter() - started

@@ -163,7 +163,7 @@ class BenefitUsage(AppendOnlyModel):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="benefit_usages")
     year = models.PositiveSmallIntegerField()
     scheme = models.CharField(
-        max_length=40,
+        max_length=60,
         help_text="The bucket (payments.benefits.schemes): outpatient, dual_channel, specified:<group>, assistance. "
         "Every bucket but assistance is paid by the pooled fund.",
     )

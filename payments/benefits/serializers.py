@@ -40,7 +40,7 @@ class EstimateRequestSerializer(serializers.Serializer):
     )
     emergency = serializers.BooleanField(default=False, help_text="Emergency care: covered off-site without filing.")
     disease_code = serializers.CharField(
-        max_length=20,
+        max_length=40,
         required=False,
         default="",
         help_text="A purchase for a recognised specified disease: priced by its group's rules.",
@@ -110,9 +110,10 @@ def _line(line: Line, english: bool) -> dict[str, Any]:
     }
 
 
-def _ytd(ytd: YearToDate) -> dict[str, Any]:
+def _ytd(ytd: YearToDate, shown: set[str] | None = None) -> dict[str, Any]:
     """The three general buckets under their long-standing names, and every bucket (specified-disease
-    groups included) under ``buckets``."""
+    groups included) under ``buckets``; ``shown``: only these specified-disease buckets (a terminal sees
+    no disease the bill is not for)."""
     return {
         "outpatient_deductible": money(ytd.deductible("outpatient")),
         "outpatient_fund": money(ytd.paid("outpatient")),
@@ -123,6 +124,7 @@ def _ytd(ytd: YearToDate) -> dict[str, Any]:
         "buckets": {
             bucket: {"deductible": money(deductible), "paid": money(paid)}
             for bucket, (deductible, paid) in sorted(ytd.usage.items())
+            if shown is None or not bucket.startswith("specified:") or bucket in shown
         },
     }
 
@@ -134,9 +136,10 @@ ASSUMED = {
 
 
 def estimate_body(
-    *, breakdown: Breakdown, person: Person, institution: Institution, service_date: Any
+    *, breakdown: Breakdown, person: Person, institution: Institution, service_date: Any, all_buckets: bool = True
 ) -> dict[str, Any]:
     english = (translation.get_language() or "").startswith("en")
+    shown = None if all_buckets else {line.scheme for line in breakdown.lines if line.scheme}
     return {
         "person": {
             "id": person.pk,
@@ -167,5 +170,5 @@ def estimate_body(
             "assistance": money(breakdown.assistance_fen),
             "resident": money(breakdown.resident_fen),
         },
-        "year_to_date": {"before": _ytd(breakdown.before), "after": _ytd(breakdown.after)},
+        "year_to_date": {"before": _ytd(breakdown.before, shown), "after": _ytd(breakdown.after, shown)},
     }

@@ -24,6 +24,12 @@ from portal.signin.permissions import IsResident, IsTerminal, request_person, re
 from vouchers.family import may_show_code_of
 
 INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
+DISEASE_NOT_FOR_TERMINALS = define(
+    "disease_estimate_not_for_terminals",
+    400,
+    "终端测算不能指定病种；规定病种请在扫码后结算时凭处方办理",
+    "Terminals cannot estimate for a disease: settle it after the scan, with the prescription",
+)
 FIELD_REQUIRED = define("field_required", 400, "缺少必填项：{field}", "Missing required field: {field}")
 
 
@@ -91,6 +97,9 @@ class BenefitEstimateView(APIView):
             if found_institution is None:
                 raise DomainError(INSTITUTION_UNKNOWN, code=values["institution_code"])
             institution = found_institution
+        if terminal is not None and values["disease_code"]:
+            # A terminal with only an identity number would learn whether the person has the disease.
+            raise DomainError(DISEASE_NOT_FOR_TERMINALS)
         service_date = values.get("service_date") or timezone.localdate()
         items = with_first_self_pay(
             items=[Item(**item) for item in values["items"]], region_id=institution.region_id, on=service_date
@@ -103,5 +112,11 @@ class BenefitEstimateView(APIView):
         breakdown = benefit_estimate(
             person=person, institution=institution, service_date=service_date, items=items, visit=visit
         )
-        body = estimate_body(breakdown=breakdown, person=person, institution=institution, service_date=service_date)
+        body = estimate_body(
+            breakdown=breakdown,
+            person=person,
+            institution=institution,
+            service_date=service_date,
+            all_buckets=terminal is None,
+        )
         return Response(body)  # EstimateSerializer documents this shape in the schema

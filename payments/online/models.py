@@ -63,7 +63,7 @@ class OnlineOrder(models.Model):
     department = models.CharField(max_length=100, blank=True, default="")
     doctor = models.CharField(max_length=100, blank=True, default="")
     disease_code = models.CharField(
-        max_length=20,
+        max_length=40,
         blank=True,
         default="",
         help_text="A chronic follow-up visit (慢病复诊): the recognised specified disease it is billed under.",

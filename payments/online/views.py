@@ -51,7 +51,7 @@ class UploadSerializer(serializers.Serializer):
     department = serializers.CharField(max_length=100, required=False, default="")
     doctor = serializers.CharField(max_length=100, required=False, default="")
     disease_code = serializers.CharField(
-        max_length=20,
+        max_length=40,
         required=False,
         default="",
         help_text="A chronic follow-up (慢病复诊): the patient's recognised specified disease, one this internet "

@@ -86,7 +86,7 @@ class Prescription(models.Model):
     diagnosis_code = models.CharField(max_length=40, blank=True, default="")
     diagnosis_text = models.CharField(max_length=200, blank=True, default="")
     disease_code = models.CharField(
-        max_length=20, blank=True, default="", help_text="Specified-disease prescriptions: the disease's code."
+        max_length=40, blank=True, default="", help_text="Specified-disease prescriptions: the disease's code."
     )
     specified_disease = models.BooleanField(default=False, help_text="A specified-disease (门诊规定病种) prescription.")
     issued_on = models.DateField()

@@ -42,7 +42,7 @@ class _PrescriptionFields(serializers.Serializer):
     diagnosis_text = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     specified_disease = serializers.BooleanField(default=False)
     disease_code = serializers.CharField(
-        max_length=20,
+        max_length=40,
         required=False,
         allow_blank=True,
         default="",

@@ -29,8 +29,8 @@ from portal.people.models import Person
 PRESCRIPTION_NEEDED = define(
     "specified_disease_prescription_needed",
     422,
-    "药店结算规定病种须凭选定机构的处方",
-    "A specified-disease purchase at a pharmacy needs a prescription from the chosen institution",
+    "药店结算规定病种须凭选定机构开具的规定病种处方",
+    "A specified-disease purchase at a pharmacy needs a specified-disease prescription from the chosen institution",
 )
 PRESCRIBER_NOT_AUTHORISED = define(
     "prescriber_not_authorised",
@@ -43,6 +43,12 @@ EMERGENCY_ONLY_AT_HOSPITALS = define(
     400,
     "只有医疗机构可以按急诊抢救结算",
     "Only a hospital can settle care as an emergency",
+)
+DISEASE_CODE_MISMATCH = define(
+    "disease_code_mismatch",
+    422,
+    "处方的病种（{prescribed}）与结算申报的病种（{given}）不一致",
+    "The prescription's disease ({prescribed}) is not the disease given ({given})",
 )
 DISEASE_RULES_MISSING = define(
     "disease_rules_missing",
@@ -88,7 +94,12 @@ def backing(
                 settlement_number=settlement_number,
                 on=on,
             )
-    code = claim.disease_code if claim is not None and claim.specified_disease else disease_code
+    if claim is not None and claim.specified_disease:
+        if disease_code and disease_code != claim.disease_code:
+            raise DomainError(DISEASE_CODE_MISMATCH, prescribed=claim.disease_code, given=disease_code)
+        code = claim.disease_code
+    else:
+        code = disease_code
     disease = _disease_rules(person=person, institution=institution, on=on, code=code, claim=claim) if code else None
     # 三定: at a pharmacy the prescribing doctor must be authorised; at a hospital the doctor is its own.
     if claim is not None:
@@ -108,8 +119,8 @@ def _disease_rules(
     recognition = diseases.recognition_in_force(person_id=person.pk, disease_code=code, on=on)
     if recognition is None:
         raise DomainError(SPECIFIED_NOT_RECOGNISED, code=code)
-    if institution.kind == Institution.Kind.PHARMACY and claim is None:
-        raise DomainError(PRESCRIPTION_NEEDED)
+    if institution.kind == Institution.Kind.PHARMACY and (claim is None or not claim.specified_disease):
+        raise DomainError(PRESCRIPTION_NEEDED)  # an ordinary prescription does not open the disease's rules
     refusal = diseases.specified_disease_refusal(
         recognition=recognition,
         institution=institution,

@@ -74,7 +74,7 @@ class Settlement(models.Model):
         help_text="The electronic (or recorded paper) prescription this settlement used once.",
     )
     disease_code = models.CharField(
-        max_length=20, blank=True, default="", help_text="The recognised specified disease it was settled under."
+        max_length=40, blank=True, default="", help_text="The recognised specified disease it was settled under."
     )
     emergency = models.BooleanField(default=False, help_text="Emergency care (急诊抢救), declared by the hospital.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SETTLED)
@@ -149,7 +149,7 @@ class SettlementItem(models.Model):
     in_catalogue = models.BooleanField()
     dual_channel = models.BooleanField(default=False)
     days_supply = models.PositiveIntegerField(null=True, blank=True)
-    scheme = models.CharField(max_length=20, blank=True, default="")
+    scheme = models.CharField(max_length=60, blank=True, default="", help_text="The benefit bucket it was priced in.")
     deductible_fen = models.BigIntegerField(default=0)
     fund_fen = models.BigIntegerField(default=0)
     assistance_fen = models.BigIntegerField(default=0)

@@ -78,11 +78,12 @@ class PreviewSerializer(serializers.Serializer):
     prescription_id = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=2**63 - 1,
         help_text="The electronic prescription (or the paper one recorded with its photo) settled against: "
         "one of GET /api/v1/scanner/sessions/{id}/prescriptions. Pooling at a pharmacy needs it.",
     )
     disease_code = serializers.CharField(
-        max_length=20,
+        max_length=40,
         required=False,
         default="",
         help_text="Hospitals: the recognised specified disease this care is for (a prescription names its own).",
@@ -128,6 +129,13 @@ def _inputs(data: dict[str, Any]) -> tuple[list[ItemInput], Prescription | None]
     p = data.get("prescription")
     prescription = Prescription(p["number"], p["issued_on"], p["specified_disease"]) if p else None
     return items, prescription
+
+
+def _as_sent(values: dict[str, Any]) -> dict[str, Any]:
+    """The body for the idempotency hash without the newer fields left at their defaults: a retry of a
+    settlement sent before they existed still matches its first attempt."""
+    defaults = {"disease_code": "", "emergency": False}
+    return {k: v for k, v in values.items() if not (k in defaults and v == defaults[k])}
 
 
 def _backed(data: dict[str, Any]) -> services.Backed:
@@ -180,7 +188,7 @@ class SettleView(APIView):
             items=items,
             prescription=prescription,
             use_personal_account=values["use_personal_account"],
-            body_hash=services.request_hash(values),
+            body_hash=services.request_hash(_as_sent(values)),
             backed=_backed(values),
         )
         return Response(settlement.receipt, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -25,7 +25,7 @@ from tests.live.conftest import assert_invariants_hold
 from tests.live.deployment import Answer, Deployment, at_once
 from tests.live.helpers import Terminal, eventually, hospital, key, pay, terminal_of, token_of, upload
 from tests.payments.online_helpers import patient
-from tests.payments.settlement_helpers import drug, insured, trace
+from tests.payments.settlement_helpers import drug, insured, prescribed, trace
 from vouchers.scanning import code_issue
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -46,8 +46,10 @@ def _scan(live: Deployment, terminal: Terminal, person: Person) -> str:
     return answer.body["scan_session_id"]
 
 
-def _settle(live: Deployment, terminal: Terminal, session: str, items: list[dict[str, Any]], idem: str = "") -> Answer:
-    body = {"scan_session_id": session, "idempotency_key": idem or key("settle"), "items": items}
+def _settle(
+    live: Deployment, terminal: Terminal, session: str, items: list[dict[str, Any]], idem: str = "", **extra: Any
+) -> Answer:
+    body = {"scan_session_id": session, "idempotency_key": idem or key("settle"), "items": items, **extra}
     return terminal.call(live, "POST", "/api/v1/scanner/settlements", body)
 
 
@@ -105,13 +107,19 @@ def test_two_terminals_selling_the_same_trace_codes_in_opposite_order(
 def test_settlements_racing_near_the_outpatient_cap_never_pass_it(live: Deployment) -> None:
     person = insured(insurance_type="employee", balance_fen=500_000)
     pharmacy = terminal_of(factories.institution(kind="pharmacy"))
-    # 3,400 yuan at a pharmacy (level-1 rules): 200 deductible, 60% of 3,200 = 1,920 from the fund.
-    first = _settle(live, pharmacy, _scan(live, pharmacy, person), [drug(price=340_000)])
+    # 3,400 yuan at a pharmacy (level-1 rules, with a prescription): 200 deductible, 60% of 3,200 = 1,920.
+    first = _settle(
+        live, pharmacy, _scan(live, pharmacy, person), [drug(price=340_000)], prescription_id=prescribed(person)
+    )
     assert first.status == 201 and first.body["totals"]["fund"]["fen"] == 192_000, first.body
     terminals = [terminal_of(pharmacy.institution) for _ in range(8)]
     sessions = [_scan(live, t, person) for t in terminals]
+    rxs = [prescribed(person) for _ in terminals]
     answers = at_once(
-        [(lambda t=t, s=s: _settle(live, t, s, [drug(price=50_000)])) for t, s in zip(terminals, sessions, strict=True)]
+        [
+            (lambda t=t, s=s, r=r: _settle(live, t, s, [drug(price=50_000)], prescription_id=r))
+            for t, s, r in zip(terminals, sessions, rxs, strict=True)
+        ]
     )
     assert _no_5xx(answers, "near the cap") == {201: 8}
     fund = sorted(a.body["totals"]["fund"]["fen"] for a in answers)

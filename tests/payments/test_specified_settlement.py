@@ -239,3 +239,40 @@ def test_an_internet_hospital_bills_a_chronic_follow_up_with_the_drugs_delivered
     dz.approved(person=person, of=not_online, institution=dz.hospital(), valid_from=timezone.localdate())
     refused = client.post("/api/v1/hospital/orders", {**body, "idempotency_key": "chronic-3", "disease_code": "M09900"})
     assert refused.status_code == 422 and refused.json()["code"] == "specified_not_at_internet_hospital"
+
+
+def test_an_ordinary_prescription_does_not_open_a_diseases_rules_at_a_pharmacy(chronic) -> None:
+    person, pharmacy = chronic["person"], chronic["pharmacy"]
+    ordinary = rx.prescription(person, institution=chronic["hospital"], specified_disease=False)
+    body = settle(pharmacy, scan(pharmacy, person), [drug()], prescription_id=ordinary.pk, disease_code=HYPERTENSION)
+    assert body.status_code == 422 and body.json()["code"] == "specified_disease_prescription_needed"
+    other = settle(
+        pharmacy, scan(pharmacy, person), [drug()], prescription_id=chronic["prescription"].pk, disease_code="M00000"
+    )
+    assert other.status_code == 422 and other.json()["code"] == "disease_code_mismatch"
+    assert PrescriptionUse.objects.count() == 0
+
+
+def test_a_long_disease_code_from_the_shipped_lists_settles(terminal_api) -> None:
+    person = insured(insurance_type="employee", balance_fen=1_000_000)
+    hospital = dz.hospital()
+    disease = dz.disease(code="systemic_lupus_erythematosus_x")  # 30 characters, as long as shipped ones get
+    dz.approved(person=person, of=disease, institution=hospital, valid_from=timezone.localdate())
+    client = terminal_api(hospital)
+    body = settle(client, scan(client, person, business_type="01301"), [drug(price=30_000)], disease_code=disease.code)
+    assert body.status_code == 201, body.json()
+    assert Settlement.objects.get(number=body.json()["settlement"]).disease_code == disease.code
+
+
+def test_a_terminal_cannot_ask_whether_someone_has_a_disease(terminal_api) -> None:
+    from portal.people.services import person_id_number
+
+    person = insured(insurance_type="employee")
+    client = terminal_api(factories.institution(kind="hospital", level="1", primary=True))
+    body = {
+        "id_number": person_id_number(person),
+        "disease_code": HYPERTENSION,
+        "items": [{"code": "X", "name": "x", "amount_fen": 30_000}],
+    }
+    refused = client.post("/api/v1/benefits/estimate", body)
+    assert refused.status_code == 400 and refused.json()["code"] == "disease_estimate_not_for_terminals"
