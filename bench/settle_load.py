@@ -19,8 +19,9 @@ docstring for how it measures. What differs:
    prescription (one use, from a hospital; pooling at a pharmacy needs one, and the settlement claims its
    use), with its own idempotency key, signed by the terminal right before the phase (signatures are
    valid for 5 minutes). Connection ``c`` is terminal ``c`` and cycles through its own share of the
-   persons (every ``n``-th), so no two connections ever settle for the same person: settlements of one person serialise on the person
-   row by design, which would measure that lock rather than the endpoint. Warm-up then measured
+   persons (every ``n``-th), so no two connections ever settle for the same person: settlements of one
+   person serialise on the person row by design, which would measure that lock rather than the endpoint.
+   Warm-up then measured
    phase, with as many requests as the bare rate (warm-up) or twice the warm-up's rate could use;
 4. prints requests/s, p50 and p99 for both and the ratio; checks that no response was non-2xx or
    lost (the error codes of refused ones are shown, from ``bench/settle_load.lua``), that the
