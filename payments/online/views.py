@@ -232,7 +232,11 @@ class MyOrderView(APIView):
         order, _ = _patient_order(request, number)
         body = _with_refunds(order)
         if order.status == OnlineOrder.Status.PRE_SETTLED:
-            body["split_now"] = _split_body(orders.order_split(order=order))
+            try:
+                body["split_now"] = _split_body(orders.order_split(order=order))
+            except DomainError as refusal:  # e.g. the disease's recognition ended since the upload
+                body["split_now"] = None
+                body["cannot_pay"] = {"code": refusal.code, "message": refusal.message()}
         return Response(body)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
@@ -13,7 +15,7 @@ from payments.prescriptions.models import AuthorisedDoctor, Prescription, Prescr
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.errors import DomainError
-from portal.institutions.models import Terminal
+from portal.institutions.models import Institution, Terminal
 from portal.people.models import Person
 from vouchers.family import people_visible_to
 from vouchers.models import ScanSession
@@ -25,7 +27,7 @@ from vouchers.scanning import scan_session_valid
 PRESCRIPTION_BUSINESS_TYPES = frozenset({"02121", "02122", "01301", "01302"})
 
 # What a terminal reads of a person when it lists their prescriptions (the audit row names them).
-SCANNER_FIELDS = ["prescriptions", "diagnosis", "disease_code", "prescription_items"]
+SCANNER_FIELDS = ["prescriptions", "diagnosis", "disease_code", "prescription_items", "disease_recognitions"]
 
 
 def with_doctor_flags(queryset: QuerySet[Prescription]) -> QuerySet[Prescription]:
@@ -68,11 +70,25 @@ def open_prescriptions(*, person_id: int, on: dt.date) -> list[Prescription]:
     return list(_shown(rows).order_by("-issued_on", "-id"))
 
 
-def open_prescriptions_for_scan(*, terminal: Terminal, scan_session_id: str, on: dt.date) -> list[Prescription]:
-    """What a pharmacy that scanned the resident sees; the read is audited (the terminal read the person's
-    prescriptions)."""
+@dataclass(frozen=True)
+class Scanned:
+    """What an institution sees of the person it just scanned: open prescriptions, recognised diseases."""
+
+    prescriptions: list[Prescription]
+    diseases: list[Any]  # portal.diseases.selectors.RecognitionInForce
+    institutions: dict[int, Institution]  # the chosen institutions, by id
+
+
+def open_prescriptions_for_scan(*, terminal: Terminal, scan_session_id: str, on: dt.date) -> Scanned:
+    """What a pharmacy (or hospital) that scanned the resident sees: the open prescriptions and the
+    recognised specified diseases with the chosen institution and any suspension at pharmacies. The read
+    is audited (the terminal read the person's prescriptions and recognitions)."""
+    from portal.diseases.selectors import recognitions_in_force
+
     session = prescription_scan_session(terminal=terminal, scan_session_id=scan_session_id)
     found = open_prescriptions(person_id=session.person_id, on=on)
+    diseases = recognitions_in_force(person_id=session.person_id, on=on)
+    chosen = Institution.objects.in_bulk([d.institution_id for d in diseases if d.institution_id])
     audit_record(
         action=AuditEvent.Action.READ,
         person=session.person_id,
@@ -80,7 +96,7 @@ def open_prescriptions_for_scan(*, terminal: Terminal, scan_session_id: str, on:
         terminal=terminal,
         fields=SCANNER_FIELDS,
     )
-    return found
+    return Scanned(found, diseases, chosen)
 
 
 def prescription_shown(*, prescription_id: int) -> Prescription:

@@ -134,6 +134,23 @@ class PrescriptionListSerializer(serializers.Serializer):
     results = PrescriptionRecordSerializer(many=True)
 
 
+class ScannedDiseaseSerializer(serializers.Serializer):
+    disease_code = serializers.CharField()
+    name_zh = serializers.CharField(source="disease_name_zh")
+    name_en = serializers.CharField(source="disease_name_en")
+    chosen_institution = PrescriptionInstitutionSerializer(
+        allow_null=True, help_text="Where the disease is treated; null for the five diseases exempt from choosing."
+    )
+    valid_to = serializers.DateField()
+    suspended_at_pharmacies = serializers.BooleanField(source="pharmacy_suspended")
+    internet_hospital = serializers.BooleanField()
+
+
+class ScannedSerializer(serializers.Serializer):
+    results = PrescriptionRecordSerializer(many=True, help_text="The open prescriptions.")
+    diseases = ScannedDiseaseSerializer(many=True, help_text="The recognised specified diseases in force today.")
+
+
 class PrescriptionUseSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="The use's slot, 1..max_uses.")
     settlement_number = serializers.CharField()

@@ -24,6 +24,7 @@ from payments.prescriptions.serializers import (
     PrescriptionListSerializer,
     PrescriptionRecordSerializer,
     PrescriptionUploadSerializer,
+    ScannedSerializer,
     item_inputs,
 )
 from portal.institutions.models import Terminal
@@ -147,16 +148,28 @@ class ScannedPrescriptionsView(APIView):
     permission_classes = [IsTerminal]
 
     @extend_schema(
-        responses={200: PrescriptionListSerializer},
+        responses={200: ScannedSerializer},
         tags=["scanner"],
-        description="Errors: scan_session_invalid (409): unknown, expired, of another institution, or a "
-        "registration scan.",
+        description="The person's open prescriptions and recognised specified diseases. Errors: "
+        "scan_session_invalid (409): unknown, expired, of another institution, or a registration scan.",
     )
     def get(self, request: Request, scan_session_id: str) -> Response:
-        rows = selectors.open_prescriptions_for_scan(
+        scanned = selectors.open_prescriptions_for_scan(
             terminal=_terminal(request), scan_session_id=scan_session_id, on=timezone.localdate()
         )
-        return Response(PrescriptionListSerializer({"results": rows}).data)
+        diseases = [
+            {
+                "disease_code": d.disease_code,
+                "disease_name_zh": d.disease_name_zh,
+                "disease_name_en": d.disease_name_en,
+                "chosen_institution": scanned.institutions.get(d.institution_id) if d.institution_id else None,
+                "valid_to": d.valid_to,
+                "pharmacy_suspended": d.pharmacy_suspended,
+                "internet_hospital": d.internet_hospital,
+            }
+            for d in scanned.diseases
+        ]
+        return Response(ScannedSerializer({"results": scanned.prescriptions, "diseases": diseases}).data)
 
 
 class PaperPrescriptionsView(APIView):

@@ -41,6 +41,7 @@ class Prescription:
     number: str
     issued_on: dt.date
     specified_disease: bool = False
+    prescription_id: int | None = None  # a recorded prescription (payments.prescriptions): its items are known
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class History:
     sold: set[str] = field(default_factory=set)
     last: dict[str, tuple[dt.date, int]] = field(default_factory=dict)  # drug code -> (service date, days)
     prescription_uses: int = 0
+    prescribed: set[str] | None = None  # the drug codes of the recorded prescription, if one backs the sale
 
 
 _LIVE = "('settled', 'partly_refunded')"
@@ -142,7 +144,15 @@ def history(
             f"WHERE person_id = %s AND prescription_number = %s AND status IN {_LIVE}"
         )
         params += [person_id, prescription.number]
+    if AuditRule.Kind.NOT_ON_PRESCRIPTION in kinds and prescription is not None and prescription.prescription_id:
+        parts.append(
+            "SELECT 'rx', code, CAST(NULL AS DATE), CAST(NULL AS INTEGER) FROM prescriptions_prescriptionitem "
+            "WHERE prescription_id = %s"
+        )
+        params.append(prescription.prescription_id)
     found = History()
+    if prescription is not None and prescription.prescription_id and AuditRule.Kind.NOT_ON_PRESCRIPTION in kinds:
+        found.prescribed = set()
     if not parts:
         return found
     with connection.cursor() as cursor:
@@ -150,6 +160,8 @@ def history(
         for tag, code, day, number in cursor.fetchall():
             if tag == "sold":
                 found.sold.add(code)
+            elif tag == "rx" and found.prescribed is not None:
+                found.prescribed.add(code)
             elif tag == "uses":
                 found.prescription_uses = int(number or 0)
             else:
@@ -209,4 +221,9 @@ def _violates(
         return institution.kind in params.get("institution_kinds", []) and item.kind in params.get("item_kinds", [])
     if kind == AuditRule.Kind.DUPLICATE_TRACE_CODE:
         return any(code in past.sold for code in item.trace_codes)
+    if kind == AuditRule.Kind.NOT_ON_PRESCRIPTION:
+        # 串换药品: a drug sold against a recorded prescription that the prescription does not name.
+        return (
+            item.kind == SettlementItem.Kind.DRUG and past.prescribed is not None and item.code not in past.prescribed
+        )
     return False

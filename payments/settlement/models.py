@@ -201,6 +201,7 @@ class AuditRule(models.Model):
         )
         INSTITUTION_KIND = "institution_kind", "机构类型不允许 / not allowed at this kind of institution"
         DUPLICATE_TRACE_CODE = "duplicate_trace_code", "追溯码重复销售 / traceability code sold before"
+        NOT_ON_PRESCRIPTION = "not_on_prescription", "处方外药品（串换药品） / a drug not on the prescription"
 
     class Action(models.TextChoices):
         REFUSE = "refuse", "拒付该项 / refuse the item"

@@ -178,7 +178,7 @@ def _audit_prescription(given: Prescription | None, checked: Backing) -> Prescri
     claim = checked.prescription
     if claim is None:
         return given
-    return Prescription(claim.number, claim.issued_on, claim.specified_disease)
+    return Prescription(claim.number, claim.issued_on, claim.specified_disease, claim.prescription_id)
 
 
 def _engine_items(accepted: list[ItemInput], institution: Any, service_date: dt.date) -> list[Item]:

@@ -276,3 +276,53 @@ def test_a_terminal_cannot_ask_whether_someone_has_a_disease(terminal_api) -> No
     }
     refused = client.post("/api/v1/benefits/estimate", body)
     assert refused.status_code == 400 and refused.json()["code"] == "disease_estimate_not_for_terminals"
+
+
+def test_the_pharmacy_sees_the_recognised_disease_and_open_prescriptions_after_the_scan(chronic) -> None:
+    from portal.audit.models import AuditEvent
+
+    person, pharmacy = chronic["person"], chronic["pharmacy"]
+    session = scan(pharmacy, person)
+    body = pharmacy.get(f"/api/v1/scanner/sessions/{session}/prescriptions").json()
+    assert [p["id"] for p in body["results"]] == [chronic["prescription"].pk]
+    (disease,) = body["diseases"]
+    assert disease["disease_code"] == HYPERTENSION and disease["suspended_at_pharmacies"] is False
+    assert disease["chosen_institution"]["code"] == chronic["hospital"].code
+    read = AuditEvent.objects.filter(person=person, purpose="scanner: open prescriptions").get()
+    assert "disease_recognitions" in read.fields
+
+
+def test_a_chronic_order_whose_recognition_ended_shows_why_it_cannot_be_paid(resident_api) -> None:
+    from portal.diseases.models import Recognition
+    from portal.people.services import person_id_number
+    from tests.conftest import TerminalClient
+    from tests.factories import terminal
+
+    person = insured(insurance_type="employee", balance_fen=1_000_000)
+    internet = dz.hospital(kind="internet_hospital")
+    disease = dz.disease(code="M01600", internet_hospital=True)
+    dz.approved(person=person, of=disease, institution=internet, valid_from=timezone.localdate())
+    client = TerminalClient(*terminal(of=internet, kind="system"))
+    body = {
+        "idempotency_key": "chronic-ended-1",
+        "patient_id_number": person_id_number(person),
+        "description": "慢病复诊",
+        "disease_code": "M01600",
+        "items": [{"code": "F1", "name": "处方药", "amount_fen": 30_000}],
+    }
+    number = client.post("/api/v1/hospital/orders", body).json()["order"]
+    Recognition.objects.filter(person=person).update(status="revoked")
+    shown = resident_api(person).get(f"/api/v1/payments/orders/{number}")
+    assert shown.status_code == 200
+    assert shown.json()["split_now"] is None and shown.json()["cannot_pay"]["code"] == "specified_not_recognised"
+
+
+def test_a_drug_the_prescription_does_not_name_goes_to_review(chronic) -> None:
+    """串换药品: the prescription names XC09AA (the factory's); selling XA01 against it is flagged for review,
+    and what it names passes."""
+    person, pharmacy, prescription = chronic["person"], chronic["pharmacy"], chronic["prescription"]
+    switched = settle(pharmacy, scan(pharmacy, person), [drug(code="XA01")], prescription_id=prescription.pk).json()
+    assert switched["review"] == "flagged"
+    assert [f["rule"] for f in switched["findings"]] == ["not_on_prescription"]
+    named = settle(pharmacy, scan(pharmacy, person), [drug(code="XC09AA")], prescription_id=prescription.pk).json()
+    assert named["review"] == "none" and named["findings"] == []
