@@ -166,7 +166,7 @@ def prescriptions(data: Data, sessions: list[Any]) -> list[int]:
     upload stores it: pooling at a pharmacy needs one, and every settlement claims its use."""
     from django.utils import timezone
 
-    from payments.prescriptions.models import Prescription
+    from payments.prescriptions.models import Prescription, PrescriptionItem
 
     today = timezone.localdate()
     rows = [
@@ -185,7 +185,15 @@ def prescriptions(data: Data, sessions: list[Any]) -> list[int]:
         )
         for session in sessions
     ]
-    return [row.pk for row in Prescription.objects.bulk_create(rows, batch_size=2000)]
+    created = Prescription.objects.bulk_create(rows, batch_size=2000)
+    PrescriptionItem.objects.bulk_create(
+        [
+            PrescriptionItem(prescription=row, line=1, code="XA01", name="阿莫西林胶囊", quantity=1, days_supply=7)
+            for row in created
+        ],
+        batch_size=2000,
+    )
+    return [row.pk for row in created]
 
 
 def scan_sessions(data: Data, till: Till, persons: list[Any]) -> list[Any]:
@@ -647,7 +655,9 @@ def run(args: argparse.Namespace, *, test_url: str) -> None:
 
 
 RATIO_GOAL = 0.3  # settlements per second against the bare endpoint's
-STATEMENTS_GOAL = 15  # SQL statements per settlement
+# SQL statements per settlement with BEGIN and COMMIT: issue 16's 15, plus the prescription's use (pooling at a
+# pharmacy needs one since issue 17): its UPDATE ... RETURNING, the use row, the history row at its last use.
+STATEMENTS_GOAL = 18
 RSS_GOAL_MIB = 20  # a worker's memory growth over the measured and memory phases
 
 
@@ -678,7 +688,10 @@ def report(
         f"{s.percentile_ms(99) / b.percentile_ms(99):>7.1f}x"
     )
     print(f"goal: settlements >= {RATIO_GOAL}x the bare endpoint's requests/s: {ratio:.2f}, {met(ratio >= RATIO_GOAL)}")
-    print(f"goal: at most {STATEMENTS_GOAL} SQL statements a settlement: {queries}, {met(queries <= STATEMENTS_GOAL)}")
+    print(
+        f"goal: at most {STATEMENTS_GOAL} SQL statements a settlement against a prescription (15 before prescriptions, "
+        f"+3 for the use): {queries}, {met(queries <= STATEMENTS_GOAL)}"
+    )
     if memory is not None and memory.rss is not None:
         before, after = memory.rss
         growth = {pid: after[pid] - before[pid] for pid in before if pid in after}
