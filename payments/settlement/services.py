@@ -605,6 +605,7 @@ def _receipt(
         },
         "personal_account_by_owner": personal_legs,
         "review": "flagged" if review else "none",
+        "assumed": breakdown.assumed,  # priced with rule figures marked as assumed (not published)
         **_findings_body(plan_.findings),
     }
 
