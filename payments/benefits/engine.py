@@ -290,14 +290,13 @@ def calculate(
     place: Place,
     items: list[Item],
     ytd: YearToDate,
-    offsite: Offsite = "local",
     visit: Visit | None = None,
 ) -> Breakdown:
     """Split a bill item by item between the schemes (payments.benefits.schemes), medical assistance and
-    the resident. ``offsite`` is a shorthand for ``Visit(offsite=...)``."""
+    the resident. ``visit``: what the bill is (default: local care, no prescription)."""
     from payments.benefits.schemes import ASSISTANCE, SCHEMES, Context
 
-    visit = visit if visit is not None else Visit(offsite=offsite)
+    visit = visit if visit is not None else Visit()
     ctx = Context(rules, subject, place, visit)
     state = ytd
     lines: list[Line] = []

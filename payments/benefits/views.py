@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import BasePermission
@@ -11,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments.benefits.engine import DiseaseRules, Item, Visit
+from payments.benefits.engine import Item, Visit
 from payments.benefits.selectors import with_first_self_pay
 from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
 from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
-from payments.settlement.entitlement import DISEASE_RULES_MISSING
+from payments.settlement.entitlement import recognised
 from portal.errors import NOT_FOUND, DomainError, define
 from portal.institutions.models import Institution
 from portal.people.models import Person
@@ -50,19 +48,6 @@ def _resident_subject(request: Request, person_id: int | None) -> Person:
     if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
         raise DomainError(NOT_FOUND)
     return relative
-
-
-def _disease(person: Person, code: str, on: dt.date) -> DiseaseRules:
-    """The group rules of a disease the person holds a recognition for on that day."""
-    from portal.diseases import selectors as diseases
-    from portal.diseases.errors import SPECIFIED_NOT_RECOGNISED
-
-    recognition = diseases.recognition_in_force(person_id=person.pk, disease_code=code, on=on)
-    if recognition is None:
-        raise DomainError(SPECIFIED_NOT_RECOGNISED, code=code)
-    if recognition.rules is None:
-        raise DomainError(DISEASE_RULES_MISSING, code=code, date=on.isoformat())
-    return recognition.rules
 
 
 class BenefitEstimateView(APIView):
@@ -107,7 +92,9 @@ class BenefitEstimateView(APIView):
         visit = Visit(
             prescription=values["with_prescription"],
             emergency=values["emergency"],
-            disease=_disease(person, values["disease_code"], service_date) if values["disease_code"] else None,
+            disease=recognised(person=person, code=values["disease_code"], on=service_date).rules
+            if values["disease_code"]
+            else None,
         )
         breakdown = benefit_estimate(
             person=person, institution=institution, service_date=service_date, items=items, visit=visit

@@ -199,31 +199,56 @@ def _recorded(
     return prescription, created
 
 
-def _content(
+def _content(*, kind: str, person: Person, items: Sequence[ItemInput], fields: dict[str, Any]) -> dict[str, Any]:
+    """What an upload or a paper record says, as compared on a replay (text trimmed)."""
+    trimmed = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    return {"kind": kind, "person": person.pk, **trimmed, "items": [asdict(item) for item in items]}
+
+
+def _record(
     *,
     kind: str,
+    issuer: Institution,
+    terminal: Terminal,
     person: Person,
-    doctor_code: str,
-    doctor_name: str,
-    diagnosis_code: str,
-    diagnosis_text: str,
-    specified_disease: bool,
-    disease_code: str,
-    issued_on: dt.date,
+    number: str,
     items: Sequence[ItemInput],
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "person": person.pk,
-        "doctor_code": doctor_code.strip(),
-        "doctor_name": doctor_name.strip(),
-        "diagnosis_code": diagnosis_code.strip(),
-        "diagnosis_text": diagnosis_text.strip(),
-        "specified_disease": specified_disease,
-        "disease_code": disease_code.strip(),
-        "issued_on": issued_on,
-        "items": [asdict(item) for item in items],
-    }
+    signed: SignedRequest | None,
+    photo: tuple[UploadedFile, str, str] | None,
+    note: str,
+    purpose: str,
+    fields: dict[str, Any],
+) -> tuple[Prescription, bool]:
+    """An upload or a paper record: the same content under the issuer's number answers the first record;
+    otherwise the content is checked and the prescription created."""
+    content = _content(kind=kind, person=person, items=items, fields=fields)
+    digest = _digest(content)
+    first = _replay(institution_id=issuer.pk, number=number, digest=digest)
+    if first is not None:
+        return _recorded(first, False, terminal=terminal, purpose="prescription replay")
+    check_content(
+        issued_on=fields["issued_on"],
+        specified_disease=fields["specified_disease"],
+        disease_code=content["disease_code"],
+        items=items,
+    )
+    return _recorded(
+        *_create(
+            kind=kind,
+            issuer=issuer,
+            terminal=terminal,
+            person=person,
+            number=number,
+            content=content,
+            digest=digest,
+            items=items,
+            signed=signed,
+            photo=photo,
+            note=note,
+        ),
+        terminal=terminal,
+        purpose=purpose,
+    )
 
 
 def prescription_upload(
@@ -245,42 +270,26 @@ def prescription_upload(
     ``person`` (identified by the caller as hospital orders do: portal.people.selectors.
     person_read_by_terminal). Idempotent on (issuer, number): the same content returns the first
     (``created`` False); other content under the same number is ``prescription_conflict``."""
-    issuer = require_issuer(terminal=terminal)
-    content = _content(
+    return _record(
         kind=Prescription.Kind.ELECTRONIC,
-        person=person,
-        doctor_code=doctor_code,
-        doctor_name=doctor_name,
-        diagnosis_code=diagnosis_code,
-        diagnosis_text=diagnosis_text,
-        specified_disease=specified_disease,
-        disease_code=disease_code,
-        issued_on=issued_on,
-        items=items,
-    )
-    digest = _digest(content)
-    first = _replay(institution_id=issuer.pk, number=number, digest=digest)
-    if first is not None:
-        return _recorded(first, False, terminal=terminal, purpose="prescription replay")
-    check_content(
-        issued_on=issued_on, specified_disease=specified_disease, disease_code=content["disease_code"], items=items
-    )
-    return _recorded(
-        *_create(
-            kind=Prescription.Kind.ELECTRONIC,
-            issuer=issuer,
-            terminal=terminal,
-            person=person,
-            number=number,
-            content=content,
-            digest=digest,
-            items=items,
-            signed=signed,
-            photo=None,
-            note=f"uploaded by {terminal.key_id}",
-        ),
+        issuer=require_issuer(terminal=terminal),
         terminal=terminal,
+        person=person,
+        number=number,
+        items=items,
+        signed=signed,
+        photo=None,
+        note=f"uploaded by {terminal.key_id}",
         purpose="prescription upload: recorded",
+        fields={
+            "doctor_code": doctor_code,
+            "doctor_name": doctor_name,
+            "diagnosis_code": diagnosis_code,
+            "diagnosis_text": diagnosis_text,
+            "specified_disease": specified_disease,
+            "disease_code": disease_code,
+            "issued_on": issued_on,
+        },
     )
 
 
@@ -319,41 +328,26 @@ def paper_prescription_record(
     ).first()
     if issuer is None:
         raise DomainError(ISSUER_UNKNOWN)
-    content = _content(
+    return _record(
         kind=Prescription.Kind.PAPER,
-        person=session.person,
-        doctor_code=doctor_code,
-        doctor_name=doctor_name,
-        diagnosis_code=diagnosis_code,
-        diagnosis_text=diagnosis_text,
-        specified_disease=specified_disease,
-        disease_code=disease_code,
-        issued_on=issued_on,
-        items=items,
-    )
-    digest = _digest(content)
-    first = _replay(institution_id=issuer.pk, number=number, digest=digest)
-    if first is not None:
-        return _recorded(first, False, terminal=terminal, purpose="prescription replay")
-    check_content(
-        issued_on=issued_on, specified_disease=specified_disease, disease_code=content["disease_code"], items=items
-    )
-    return _recorded(
-        *_create(
-            kind=Prescription.Kind.PAPER,
-            issuer=issuer,
-            terminal=terminal,
-            person=session.person,
-            number=number,
-            content=content,
-            digest=digest,
-            items=items,
-            signed=signed,
-            photo=(photo, content_type, extension),
-            note=f"paper recorded by {terminal.key_id} ({pharmacy.code})",
-        ),
+        issuer=issuer,
         terminal=terminal,
+        person=session.person,
+        number=number,
+        items=items,
+        signed=signed,
+        photo=(photo, content_type, extension),
+        note=f"paper recorded by {terminal.key_id} ({pharmacy.code})",
         purpose="scanner: paper prescription",
+        fields={
+            "doctor_code": doctor_code,
+            "doctor_name": doctor_name,
+            "diagnosis_code": diagnosis_code,
+            "diagnosis_text": diagnosis_text,
+            "specified_disease": specified_disease,
+            "disease_code": disease_code,
+            "issued_on": issued_on,
+        },
     )
 
 

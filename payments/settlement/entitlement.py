@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from payments.benefits.engine import DiseaseRules, Visit
 from payments.prescriptions.services import ClaimedPrescription, prescription_claim, prescription_preview
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution
 from portal.people.models import Person
+
+if TYPE_CHECKING:
+    from portal.diseases.selectors import RecognitionInForce
 
 PRESCRIPTION_NEEDED = define(
     "specified_disease_prescription_needed",
@@ -110,18 +114,28 @@ def backing(
     return Backing(visit=visit, prescription=claim, disease_code=code, emergency=emergency)
 
 
-def _disease_rules(
-    *, person: Person, institution: Institution, on: dt.date, code: str, claim: ClaimedPrescription | None
-) -> DiseaseRules:
+def recognised(*, person: Person, code: str, on: dt.date) -> RecognitionInForce:
+    """The person's recognition of the disease in force on ``on``, with its group's rules that day."""
     from portal.diseases import selectors as diseases
     from portal.diseases.errors import SPECIFIED_NOT_RECOGNISED
 
     recognition = diseases.recognition_in_force(person_id=person.pk, disease_code=code, on=on)
     if recognition is None:
         raise DomainError(SPECIFIED_NOT_RECOGNISED, code=code)
+    if recognition.rules is None:
+        raise DomainError(DISEASE_RULES_MISSING, code=code, date=on.isoformat())
+    return recognition
+
+
+def _disease_rules(
+    *, person: Person, institution: Institution, on: dt.date, code: str, claim: ClaimedPrescription | None
+) -> DiseaseRules:
+    from portal.diseases.selectors import specified_disease_refusal
+
+    recognition = recognised(person=person, code=code, on=on)
     if institution.kind == Institution.Kind.PHARMACY and (claim is None or not claim.specified_disease):
         raise DomainError(PRESCRIPTION_NEEDED)  # an ordinary prescription does not open the disease's rules
-    refusal = diseases.specified_disease_refusal(
+    refusal = specified_disease_refusal(
         recognition=recognition,
         institution=institution,
         prescriber_institution_id=claim.issuer_institution_id if claim is not None else None,
@@ -130,6 +144,5 @@ def _disease_rules(
         raise DomainError(refusal, code=code)
     if claim is not None and not claim.doctor_specified_disease:
         raise DomainError(PRESCRIBER_NOT_AUTHORISED)
-    if recognition.rules is None:
-        raise DomainError(DISEASE_RULES_MISSING, code=code, date=on.isoformat())
+    assert recognition.rules is not None  # recognised() refuses a day without rules
     return recognition.rules
