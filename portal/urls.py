@@ -80,6 +80,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("payments/orders/<str:number>/authorize", online_views.AuthorizeView.as_view(), name="order-authorize"),
     path("payments/orders/<str:number>/pay", online_views.PayView.as_view(), name="order-pay"),
     path("payments/notify/wechatpay", online_views.WeChatPayNotifyView.as_view(), name="notify-wechatpay"),
+    path("offsite/destinations", offsite_views.DestinationsView.as_view(), name="offsite-destinations"),
     path("offsite/categories", offsite_views.CategoriesView.as_view(), name="offsite-categories"),
     path("offsite/filings", offsite_views.FilingsView.as_view(), name="offsite-filings"),
     path("offsite/filings/<id:filing_id>", offsite_views.FilingView.as_view(), name="offsite-filing"),

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal import divisions
 from portal.errors import DomainError, define
 from portal.family.proofs import check_proof
-from portal.identity import PROVINCE_CODES
 from portal.offsite.models import CommitmentText, FilingCategory, FilingEvent, OffsiteFiling
 from portal.parsing import ascii_digits
 from portal.people.models import Person
@@ -35,8 +35,8 @@ NOT_ELIGIBLE = define(
 DESTINATION_INVALID = define(
     "destination_invalid",
     400,
-    "就医地代码 {code} 不是有效的地市级行政区划代码",
-    "Destination {code} is not a valid city-level division code",
+    "没有找到就医地「{code}」，请选择一个城市（如上海市 310100）",
+    "We don't know the destination '{code}'; choose a city (such as Shanghai, 310100)",
 )
 DESTINATION_HOME = define(
     "destination_is_home", 400, "就医地不能是参保地", "The destination cannot be your own pooling region"
@@ -95,14 +95,10 @@ def _dates_error(reason: str) -> DomainError:
 
 
 def check_destination(code: str, *, home: str) -> str:
+    """A destination is a place of the shipped national list (portal.divisions): a city, prefecture or
+    directly administered county-level place, or a municipality."""
     code = code.strip()
-    if (
-        len(code) != 6
-        or not ascii_digits(code)
-        or code[:2] not in PROVINCE_CODES
-        or code[2:4] == "00"
-        or code[4:] != "00"
-    ):
+    if len(code) != 6 or not ascii_digits(code) or divisions.place(code) is None:
         raise DomainError(DESTINATION_INVALID, code=code[:12])
     if code == home:
         raise DomainError(DESTINATION_HOME)
@@ -141,6 +137,30 @@ def _overlapping(
     return qs.first()
 
 
+def check_dates(
+    category: FilingCategory, *, start_date: dt.date, end_date: dt.date | None, admission_date: dt.date | None
+) -> None:
+    """The dates a category allows, as of today (the start may go back to an admission for some categories)."""
+    today = timezone.localdate()
+    earliest = today
+    if admission_date is not None and category.backdate_days:
+        earliest = max(admission_date, today - timedelta(days=category.backdate_days))
+    if start_date < earliest:
+        raise _dates_error("start_too_early")
+    if start_date > today + timedelta(days=366):
+        raise _dates_error("start_too_late")
+    if category.validity_days is None:
+        if end_date is not None:
+            raise _dates_error("end_not_allowed")
+    else:
+        if end_date is None:
+            raise _dates_error("end_required")
+        if end_date < start_date:
+            raise _dates_error("end_before_start")
+        if (end_date - start_date).days + 1 > category.validity_days:
+            raise _dates_error("too_long")
+
+
 def filing_create(
     *,
     person: Person,
@@ -160,24 +180,7 @@ def filing_create(
     if person.insurance_type not in category.eligible_insurance_types:
         raise DomainError(NOT_ELIGIBLE, category=category.get_code_display())
     destination = check_destination(destination_code, home=person.region.code)
-    today = timezone.localdate()
-    earliest = today
-    if admission_date is not None and category.backdate_days:
-        earliest = max(admission_date, today - timedelta(days=category.backdate_days))
-    if start_date < earliest:
-        raise _dates_error("start_too_early")
-    if start_date > today + timedelta(days=366):
-        raise _dates_error("start_too_late")
-    if category.validity_days is None:
-        if end_date is not None:
-            raise _dates_error("end_not_allowed")
-    else:
-        if end_date is None:
-            raise _dates_error("end_required")
-        if end_date < start_date:
-            raise _dates_error("end_before_start")
-        if (end_date - start_date).days + 1 > category.validity_days:
-            raise _dates_error("too_long")
+    check_dates(category, start_date=start_date, end_date=end_date, admission_date=admission_date)
     commitment: CommitmentText | None = None
     if commitment_version:
         if not category.commitment_allowed:
@@ -220,11 +223,19 @@ def filing_create(
     return filing
 
 
-def _may_change(filing: OffsiteFiling) -> None:
+def change_allowed_from(filing: OffsiteFiling) -> dt.date | None:
+    """The first day an active filing may be changed or cancelled, while that day is still ahead; else None."""
     wait = filing.category.min_days_before_change
     allowed_from = filing.start_date + timedelta(days=wait)
     if filing.status == OffsiteFiling.Status.ACTIVE and wait and timezone.localdate() < allowed_from:
-        raise DomainError(TOO_EARLY, days=wait, date=allowed_from.isoformat())
+        return allowed_from
+    return None
+
+
+def _may_change(filing: OffsiteFiling) -> None:
+    allowed_from = change_allowed_from(filing)
+    if allowed_from is not None:
+        raise DomainError(TOO_EARLY, days=filing.category.min_days_before_change, date=allowed_from.isoformat())
 
 
 def filing_change(

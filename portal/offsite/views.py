@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import divisions
 from portal.errors import DomainError
 from portal.hygiene import SafeJSONParser
 from portal.offsite import selectors, services
@@ -44,6 +45,7 @@ def _filing(filing: OffsiteFiling) -> dict[str, Any]:
         "category": filing.category.code,
         "category_label": filing.category.get_code_display(),
         "destination_code": filing.destination_code,
+        "destination": _place(filing.destination_code),
         "start_date": filing.start_date,
         "end_date": filing.end_date,
         "contact_address": filing.contact_address,
@@ -59,6 +61,54 @@ def _filing(filing: OffsiteFiling) -> dict[str, Any]:
             for e in filing.events.all()
         ],
     }
+
+
+def _place(code: str) -> dict[str, str] | None:
+    found = divisions.place(code)
+    if found is None:
+        return None
+    return {
+        "code": found.code,
+        "name": found.name_zh,
+        "name_en": found.name_en,
+        "province_code": found.province_code,
+        "province": found.province_zh,
+        "province_en": found.province_en,
+    }
+
+
+class PlaceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    province_code = serializers.CharField()
+    province = serializers.CharField()
+    province_en = serializers.CharField()
+
+
+class DestinationsView(APIView):
+    """Destinations by name: ``q`` is a city or province in Chinese or pinyin ("上海", "maanshan", "安徽"), or a
+    province code (``province=340000``) for all its places. From the shipped national list (``source``)."""
+
+    permission_classes = [IsResident]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="city or province name, zh or pinyin"),
+            OpenApiParameter("province", str, description="a province code, e.g. 340000"),
+        ],
+        responses={
+            200: inline_serializer(
+                "Destinations", {"source": serializers.CharField(), "results": PlaceSerializer(many=True)}
+            )
+        },
+        tags=["off-site filing"],
+    )
+    def get(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")[:40]
+        province = request.query_params.get("province", "")[:6]
+        places = divisions.in_province(province) if province else divisions.search(query)
+        return Response({"source": divisions.SOURCE, "results": [_place(p.code) for p in places]})
 
 
 class CategoriesView(APIView):

@@ -47,7 +47,13 @@ def in_english(page: Any, live_server: Any) -> None:
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
 
 
-def test_a_resident_files_with_the_commitment_and_sees_it_active_at_once(page: Any) -> None:
+def continue_(page: Any, name: str = "继续") -> None:
+    """Answer a step: the page that comes back (the next step, or this one with its errors) has loaded."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=name, exact=True).click()
+
+
+def test_a_resident_files_in_short_steps_naming_the_city_and_sees_it_active_at_once(page: Any) -> None:
     person = factories.person(name="李娜", insurance_type=Person.InsuranceType.EMPLOYEE, phone="13900005001")
     page.goto("/offsite/")
     assert "/signin?next=/offsite/" in page.url  # signed out: sign in first, then come back
@@ -56,114 +62,141 @@ def test_a_resident_files_with_the_commitment_and_sees_it_active_at_once(page: A
     page.wait_for_url("**/offsite/")
     assert page.get_by_text("暂无备案").is_visible()
     page.get_by_role("link", name="新增备案").click()
-    page.wait_for_url("**/offsite/new")
 
-    # Only the kinds this employee may file in their region, each saying who may file.
-    for label in ("异地长期居住人员", "常驻异地工作人员", "异地转诊人员", "临时外出就医人员"):
+    # 1. The kind of filing: only those the person's insurance allows, nothing chosen for them.
+    page.wait_for_url("**/offsite/new/category")
+    assert page.get_by_test_id("progress").inner_text().endswith("第 1 步，共 5 步")
+    assert page.get_by_role("heading", level=1).inner_text() == "您属于哪种情况？"
+    for label in ("异地长期居住人员", "常驻异地工作人员", "临时外出就医人员"):
         assert page.get_by_label(label).count() == 1, label
     assert page.get_by_label("异地安置退休人员").count() == 0  # retired employees only
-    assert "可办理：职工（退休）" not in page.content()
-    assert "可办理：职工（在职）" in page.locator("#category-stationed_worker-facts").inner_text()
-    assert "须上传证明材料" in page.locator("#category-referral-facts").inner_text()
-    # The exact wording to accept, and today as the default start.
-    wording = current_commitment()
-    assert page.get_by_test_id("commitment-text").inner_text() == wording.text_zh
-    assert page.get_by_label("开始日期").input_value() == today().isoformat()
-
+    continue_(page)
+    assert page.locator("#error-summary").inner_text().endswith("请选择备案类别")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    shot(page, "offsite-step-category-error")
     page.get_by_label("异地长期居住人员").check()
-    page.get_by_label("就医地代码").fill("310100")
-    page.get_by_label("就医地联系地址").fill("上海市浦东新区某路1号")
+    continue_(page)
+
+    # 2. The city, by name: "上海" is Shanghai, stored as 310100.
+    page.wait_for_url("**/offsite/new/destination")
+    page.get_by_label("您要去哪个城市就医？").fill("上海")
+    shot(page, "offsite-step-destination")
+    continue_(page)
+
+    # 3. Dates: a long-term filing asks only for the start (today by default).
+    page.wait_for_url("**/offsite/new/dates")
+    assert page.get_by_label("开始日期").input_value() == today().isoformat()
+    assert page.get_by_label("结束日期").count() == 0
+    continue_(page)
+
+    # 4. The address: an empty one says what to type, not "格式不正确".
+    page.wait_for_url("**/offsite/new/address")
+    continue_(page)
+    assert page.locator("#contact_address-error").inner_text() == "请输入您在就医地的联系地址"
+    page.get_by_label("您在那里的联系地址是？").fill("上海市浦东新区某路1号")
+    continue_(page)
+
+    # 5. The answers with links to change them, and the commitment.
+    page.wait_for_url("**/offsite/new/confirm")
+    assert page.get_by_test_id("answer-destination").inner_text().startswith("上海市")
+    assert page.get_by_test_id("commitment-text").inner_text() == current_commitment().text_zh
+    page.get_by_role("button", name="提交备案").click()
+    assert page.locator("#commitment-error").inner_text() == "请勾选“本人承诺以上内容属实”"
     page.get_by_label("本人承诺以上内容属实").check()
-    shot(page, "offsite-new")
+    shot(page, "offsite-step-confirm")
     page.get_by_role("button", name="提交备案").click()
     page.wait_for_url("**/offsite/#filing-*")
+    assert page.get_by_role("status").inner_text() == "备案成功，已即时生效"
 
     filing = OffsiteFiling.objects.get(person=person)
-    assert (filing.status, filing.basis, filing.filed_by_id) == ("active", "commitment", person.pk)
-    assert filing.commitment is not None and filing.commitment.version == wording.version
-    assert filing.commitment_accepted_at is not None
     assert (filing.destination_code, filing.start_date, filing.end_date) == ("310100", today(), None)
-    assert page.get_by_role("status").inner_text() == "备案成功，已即时生效"
+    assert (filing.status, filing.basis) == ("active", "commitment")
     card = page.get_by_test_id(f"filing-{filing.pk}")
-    assert card.get_by_test_id("status").inner_text() == "已生效"
-    assert card.get_by_role("heading").inner_text() == "异地长期居住人员"
-    assert card.get_by_test_id("destination").inner_text() == "310100"
-    assert card.get_by_test_id("start").inner_text() == today().isoformat()
-    assert card.get_by_test_id("end").inner_text() == "长期（至取消）"
-    assert card.get_by_test_id("verification").inner_text() == "未抽中"
-    assert f"承诺书 {wording.version}" in card.inner_text()
-    card.get_by_text("办理记录").click()
-    history = card.locator("ol.history").inner_text()
-    assert "已生效" in history and "参保人本人" in history and f"承诺书 {wording.version}" in history
+    assert card.get_by_test_id("destination").inner_text() == "上海市"  # the name, not 310100
+    # A long-term filing cannot be changed for 180 days: no buttons to be refused by, but the date it can.
+    assert card.get_by_role("link", name="变更").count() == 0
+    assert card.get_by_role("link", name="取消备案").count() == 0
+    assert card.get_by_test_id("changeable-from").inner_text() == (
+        f"{(today() + timedelta(days=180)):%Y年%-m月%-d日}起可以变更或取消。"
+    )
     shot(page, "offsite")
 
+    # Reload and back after sending: nothing is sent again.
+    page.reload()
+    page.go_back()
+    assert OffsiteFiling.objects.filter(person=person).count() == 1
 
-def test_refusals_appear_next_to_their_field_in_chinese_and_in_english(page: Any, live_server: Any) -> None:
-    factories.person(insurance_type=Person.InsuranceType.EMPLOYEE, phone="13900005002")
+
+def test_a_city_is_found_by_name_pinyin_or_province_and_refusals_send_back_to_their_step(
+    page: Any, live_server: Any
+) -> None:
+    factories.person(insurance_type=Person.InsuranceType.EMPLOYEE, phone="13900005002")  # a Huaibei resident
     sign_in(page, "13900005002")
     page.goto("/offsite/new")
-    page.get_by_role("button", name="提交备案").click()
-    # Nothing filled in: each missing field says so next to itself.
-    assert page.locator("#category-error").inner_text() == "请选择备案类别"
-    assert page.locator("#destination_code-error").inner_text() == "请填写此项"
-    assert page.locator("#contact_address-error").inner_text() == "请填写此项"
+    page.get_by_label("临时外出就医人员").check()
+    continue_(page)
 
-    # The destination is the home region (淮北市 340600): refused by the service, shown by the field.
-    page.get_by_label("异地长期居住人员").check()
-    page.get_by_label("就医地代码").fill("340600")
-    page.get_by_label("就医地联系地址").fill("淮北市相山区")
+    # Not a city: said in words, with what to type instead.
+    page.get_by_label("您要去哪个城市就医？").fill("火星")
+    continue_(page)
+    assert page.locator("#q-error").inner_text().startswith("没有找到“火星”，请输入城市名称")
+    # Several matches: choose one ("吉林" is a city and a province).
+    page.get_by_label("您要去哪个城市就医？").fill("吉")
+    continue_(page)
+    page.wait_for_url("**/offsite/new/destination?q=*")
+    assert page.get_by_label("吉林市（吉林省）").count() == 1
+    # Or by province, then city.
+    page.get_by_role("link", name="安徽省").click()
+    shot(page, "offsite-step-province")
+    page.get_by_label("淮北市").check()  # home: refused in words
+    continue_(page, "选好了，继续")
+    assert page.locator("#q-error").inner_text() == "就医地不能是参保地"
+    page.get_by_label("您要去哪个城市就医？").fill("guangzhou")
+    continue_(page)
+
+    # Dates: both errors at once, each with its own words.
+    page.wait_for_url("**/offsite/new/dates")
+    page.get_by_label("开始日期").fill("")
+    continue_(page)
+    assert page.locator("#start_date-error").inner_text() == "请输入开始日期"
+    assert page.locator("#end_date-error").inner_text() == "请输入结束日期"
+    assert page.locator("#error-summary li").count() == 2
+    page.get_by_role("link", name="请输入结束日期").click()
+    assert page.evaluate("document.activeElement.id") == "end_date"
+    page.get_by_label("开始日期").fill(today().isoformat())
+    page.get_by_label("结束日期").fill((today() - timedelta(days=1)).isoformat())
+    continue_(page)
+    assert page.locator("#end_date-error").inner_text() == "备案日期有误：结束日期早于开始日期"
+    page.get_by_label("结束日期").fill((today() + timedelta(days=20)).isoformat())
+    continue_(page)
+    page.get_by_label("您在那里的联系地址是？").fill("广州市天河区")
+    continue_(page)
+    page.wait_for_url("**/offsite/new/confirm")
+    assert page.get_by_test_id("answer-destination").inner_text().startswith("广州市（广东省）")
+
+    # Changing an answer from the last page comes back to it.
+    page.get_by_role("link", name="修改 联系地址").click()
+    page.get_by_label("您在那里的联系地址是？").fill("广州市越秀区")
+    continue_(page)
+    page.wait_for_url("**/offsite/new/confirm")
+    assert page.get_by_test_id("answer-address").inner_text().startswith("广州市越秀区")
+
+    # An overlap found only when sending goes back to the dates, in words.
+    trip(Person.objects.get(phone="13900005002"), destination="320100")
     page.get_by_label("本人承诺以上内容属实").check()
     page.get_by_role("button", name="提交备案").click()
-    error = page.locator("#destination_code-error")
-    assert error.get_attribute("role") == "alert"
-    assert error.inner_text() == "就医地不能是参保地"
-    assert "destination_code-error" in page.get_by_label("就医地代码").get_attribute("aria-describedby")
-    assert page.locator("[role=alert]").count() == 1
-    # What was typed is kept.
-    assert page.get_by_label("就医地代码").input_value() == "340600"
-    assert page.get_by_label("异地长期居住人员").is_checked()
-    assert page.get_by_label("本人承诺以上内容属实").is_checked()
-    shot(page, "offsite-error")
+    page.wait_for_url("**/offsite/new/dates")
+    assert "时间重叠" in page.locator(".messages").inner_text()
+    assert OffsiteFiling.objects.count() == 1
 
-    page.get_by_label("就医地代码").fill("310000")  # province level, not a city
-    page.get_by_role("button", name="提交备案").click()
-    assert page.locator("#destination_code-error").inner_text() == "就医地代码 310000 不是有效的地市级行政区划代码"
-
-    # Dates: a temporary trip ending before it starts; the refusal goes to the end date.
-    page.get_by_label("临时外出就医人员").check()
-    page.get_by_label("就医地代码").fill("440100")
-    page.get_by_label("结束日期").fill((today() - timedelta(days=1)).isoformat())
-    page.get_by_role("button", name="提交备案").click()
-    assert page.locator("#end_date-error").inner_text() == "备案日期有误：结束日期早于开始日期"
-    assert page.locator("#start_date-error").count() == 0
-
-    # Without the commitment (and no documents) the filing has no basis.
-    page.get_by_label("结束日期").fill((today() + timedelta(days=20)).isoformat())
-    page.get_by_label("本人承诺以上内容属实").uncheck()
-    page.get_by_role("button", name="提交备案").click()
-    assert page.locator("#commitment-error").inner_text() == "请确认承诺书或上传证明材料"
-
-    # The same refusals in English, with the language cookie.
+    # In English: English words and English city names.
     in_english(page, live_server)
-    page.goto("/offsite/new")
-    assert page.get_by_role("heading", name="New off-site filing").is_visible()
-    assert page.get_by_test_id("commitment-text").inner_text() == current_commitment().text_en
-    page.get_by_label("Long-term resident elsewhere").check()
-    page.get_by_label("Destination code").fill("340600")
-    page.get_by_label("Contact address there").fill("Xiangshan district")
-    page.get_by_label("I promise the above is true").check()
-    page.get_by_role("button", name="Submit filing").click()
-    assert page.locator("#destination_code-error").inner_text() == "The destination cannot be your own pooling region"
-    page.get_by_label("Destination code").fill("310100")
-    page.get_by_label("Start date").fill((today() - timedelta(days=3)).isoformat())
-    page.get_by_role("button", name="Submit filing").click()
-    assert (
-        page.locator("#start_date-error")
-        .inner_text()
-        .startswith("The filing dates are wrong: the start cannot be before today")
-    )
-    shot(page, "offsite-error-en")
-    assert not OffsiteFiling.objects.exists()
+    page.goto("/offsite/new/destination")
+    page.get_by_label("Which city will you get care in?").fill("maanshan")
+    continue_(page, "Continue")
+    page.wait_for_url("**/offsite/new/confirm")  # the other answers stand: straight back to the last page
+    assert page.get_by_test_id("answer-destination").inner_text().startswith("Ma'anshan, Anhui")
+    shot(page, "offsite-step-confirm-en")
 
 
 def test_a_referral_needs_documents_and_waits_for_review(page: Any, monkeypatch: Any, tmp_path: Any) -> None:
@@ -171,24 +204,26 @@ def test_a_referral_needs_documents_and_waits_for_review(page: Any, monkeypatch:
     person = factories.person(insurance_type=Person.InsuranceType.RESIDENT, phone="13900005003")
     sign_in(page, "13900005003")
     page.goto("/offsite/new")
-    assert not page.locator("#documents-note").is_visible()
     page.get_by_label("异地转诊人员").check()
-    assert page.locator("#documents-note").is_visible()  # the kind says it needs documents
-    page.get_by_label("就医地代码").fill("320100")
+    continue_(page)
+    page.get_by_label("您要去哪个城市就医？").fill("南京")
+    continue_(page)
     page.get_by_label("结束日期").fill((today() + timedelta(days=30)).isoformat())
-    page.get_by_label("就医地联系地址").fill("南京市鼓楼区")
-    page.get_by_label("本人承诺以上内容属实").check()
+    continue_(page)
+    page.get_by_label("您在那里的联系地址是？").fill("南京市鼓楼区")
+    continue_(page)
+    page.wait_for_url("**/offsite/new/confirm")
+    assert page.get_by_label("本人承诺以上内容属实").count() == 0  # the kind needs documents instead
     page.get_by_role("button", name="提交备案").click()
-    assert page.locator("#commitment-error").inner_text() == "该类别须上传证明材料"
+    assert page.locator("#materials-error").inner_text() == "请选择要上传的证明材料"
 
-    page.get_by_label("本人承诺以上内容属实").uncheck()
-    page.get_by_label("证明材料（须提供材料的类别）").set_input_files(
+    page.get_by_label("上传证明材料").set_input_files(
         files=[{"name": "referral.txt", "mimeType": "text/plain", "buffer": b"not a document"}]
     )
     page.get_by_role("button", name="提交备案").click()
     assert page.locator("#materials-error").inner_text() == "证明材料须为 JPEG、PNG 或 PDF 文件，且不超过 5 MB"
 
-    page.get_by_label("证明材料（须提供材料的类别）").set_input_files(
+    page.get_by_label("上传证明材料").set_input_files(
         files=[{"name": "referral.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
     page.get_by_role("button", name="提交备案").click()
@@ -218,7 +253,9 @@ def test_cancelling_asks_for_confirmation_and_follows_the_category_rules(page: A
     )
     sign_in(page, "13900005004")
     page.goto("/offsite/")
-    assert page.get_by_test_id(f"filing-{long_term.pk}").get_by_test_id("destination").inner_text() == "340500 马鞍山市"
+    assert (
+        page.get_by_test_id(f"filing-{long_term.pk}").get_by_test_id("destination").inner_text() == "马鞍山市（安徽省）"
+    )
 
     page.get_by_test_id(f"filing-{temporary.pk}").get_by_role("link", name="取消备案").click()
     page.wait_for_url(f"**/offsite/{temporary.pk}/cancel")
@@ -236,11 +273,15 @@ def test_cancelling_asks_for_confirmation_and_follows_the_category_rules(page: A
     assert (temporary.status, temporary.ended_on) == ("cancelled", today())
     assert FilingEvent.objects.filter(filing=temporary, to_status="cancelled", by="resident").exists()
 
-    # A long-term filing cannot be cancelled in its first 180 days: the service's refusal, localized.
-    page.get_by_test_id(f"filing-{long_term.pk}").get_by_role("link", name="取消备案").click()
+    # A long-term filing cannot be cancelled in its first 180 days: the page says from when, and a
+    # cancellation sent anyway (an old tab) is refused in words.
+    card = page.get_by_test_id(f"filing-{long_term.pk}")
+    assert card.get_by_role("link", name="取消备案").count() == 0
+    assert card.get_by_test_id("changeable-from").is_visible()
+    page.goto(f"/offsite/{long_term.pk}/cancel")
     page.get_by_role("button", name="确认取消备案").click()
     alert = page.get_by_role("alert")
-    assert alert.inner_text().startswith("备案生效 180 天后方可变更或取消")
+    assert "备案生效 180 天后方可变更或取消" in alert.inner_text()
     long_term.refresh_from_db()
     assert long_term.status == "active"
 
@@ -294,13 +335,22 @@ def test_a_guardian_files_for_a_relative_and_an_outsider_cannot_see_it(page: Any
 
     sign_in(page, "13900005006")
     page.goto("/offsite/new")
+    page.wait_for_url("**/offsite/new/who")  # someone who files for a relative is asked for whom first
+    assert not page.get_by_label("本人 赵强").is_checked() and not page.get_by_label("赵母").is_checked()
+    page.get_by_label("本人 赵强").check()
+    continue_(page)
     assert page.get_by_label("异地安置退休人员").count() == 0  # not for the guardian himself
-    page.get_by_label("为谁办理").select_option(label="赵母")
-    page.wait_for_url(f"**/offsite/new?person={mother.pk}")
+    page.get_by_role("link", name="上一步").click()
+    page.get_by_label("赵母").check()
+    continue_(page)
     assert page.get_by_text("代办：赵母").is_visible()
     page.get_by_label("异地安置退休人员").check()  # the mother is retired: she may
-    page.get_by_label("就医地代码").fill("460200")
-    page.get_by_label("就医地联系地址").fill("三亚市吉阳区")
+    continue_(page)
+    page.get_by_label("您要去哪个城市就医？").fill("三亚")
+    continue_(page)
+    continue_(page)  # from today
+    page.get_by_label("您在那里的联系地址是？").fill("三亚市吉阳区")
+    continue_(page)
     page.get_by_label("本人承诺以上内容属实").check()
     page.get_by_role("button", name="提交备案").click()
     page.wait_for_url("**/offsite/#filing-*")

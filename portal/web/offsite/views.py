@@ -10,43 +10,23 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone, translation
+from django.utils import translation
 
+from portal import divisions
 from portal.errors import Bilingual, DomainError, localized_label
-from portal.family.proofs import PROOF_INVALID, PROOF_MISSING
-from portal.institutions.models import Region
 from portal.offsite import services
 from portal.offsite.models import FilingCategory, OffsiteFiling
 from portal.parsing import row_id
 from portal.people.models import Person
 from portal.web.access import field_errors, resident_required
-from portal.web.offsite.forms import ChangeForm, FilingForm
+from portal.web.offsite.forms import ChangeForm
 from vouchers.family import may_show_code_of, relatives_held_by
 
 LIST_URL = "/offsite/"
 
-# Which form field a refusal of the services belongs to.
-NEW_FIELDS = {
-    services.CATEGORY_UNKNOWN: "category",
-    services.NOT_ELIGIBLE: "category",
-    services.DESTINATION_INVALID: "destination_code",
-    services.DESTINATION_HOME: "destination_code",
-    services.DATES_INVALID: "start_date",
-    services.OVERLAP: "start_date",
-    services.COMMITMENT_OUTDATED: "commitment",
-    services.COMMITMENT_NOT_ALLOWED: "commitment",
-    services.BASIS_MISSING: "commitment",
-    PROOF_INVALID: "materials",
-    PROOF_MISSING: "materials",
-}
 CHANGE_FIELDS = {services.DATES_INVALID: "end_date"}
 # filing_dates_invalid carries its reason: these are about the end date, the others about the start.
 END_DATE_REASONS = {"end_before_start", "too_long", "end_required", "end_not_allowed"}
-# The shared proof check speaks of "proof of relationship"; here the files are filing documents.
-DOCUMENTS_INVALID = Bilingual(
-    "证明材料须为 JPEG、PNG 或 PDF 文件，且不超过 {max_mb} MB",
-    "Documents must be a JPEG, PNG or PDF file of at most {max_mb} MB",
-)
 NOTHING_CHANGED = Bilingual("您没有修改任何内容", "You changed nothing")
 
 BY = {
@@ -171,7 +151,7 @@ def _english() -> bool:
     return (translation.get_language() or "").startswith("en")
 
 
-def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str, Any]:
+def _card(filing: OffsiteFiling, me: Person) -> dict[str, Any]:
     """One filing shaped for the page, every label in the request's language."""
     commitment = filing.basis == OffsiteFiling.Basis.COMMITMENT
     return {
@@ -182,7 +162,7 @@ def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str
         "status": filing.status,
         "status_label": localized_label(filing.get_status_display()),
         "destination": filing.destination_code,
-        "place": places.get(filing.destination_code, ""),
+        "place": divisions.place_name(filing.destination_code),
         "start_date": filing.start_date,
         "end_date": filing.end_date,
         "admission_date": filing.admission_date,
@@ -196,6 +176,7 @@ def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str
         "live": filing.status in OffsiteFiling.LIVE,
         "has_end": filing.category.validity_days is not None,
         "change_rule": _change_rule(filing.category),
+        "changeable_from": services.change_allowed_from(filing),
         "history": [
             {
                 "at": event.at,
@@ -211,21 +192,12 @@ def _card(filing: OffsiteFiling, places: dict[str, str], me: Person) -> dict[str
     }
 
 
-def _places(codes: set[str]) -> dict[str, str]:
-    """Names of the destinations we know as regions (others show their code only)."""
-    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
-
-
 def _refusal(error: DomainError, fields: dict[str, str]) -> dict[str, str]:
     """A refusal as ``{field: message}``; date refusals go to the date they are about."""
     fields = dict(fields)
     if error.code == services.DATES_INVALID and error.details.get("reason") in END_DATE_REASONS:
         fields[services.DATES_INVALID] = "end_date"
-    errors = field_errors(error, fields, default="form")
-    if error.code == PROOF_INVALID:
-        max_mb = error.params.get("max_mb", "")
-        errors = {"materials": DOCUMENTS_INVALID.localized().format(max_mb=max_mb)}
-    return errors
+    return field_errors(error, fields, default="form")
 
 
 @resident_required
@@ -238,88 +210,15 @@ def filings(request: HttpRequest) -> HttpResponse:
         .select_related("category", "commitment", "person")
         .prefetch_related("events")[:50]
     )
-    places = _places({f.destination_code for f in rows})
     sections = [
         {
             "person": person,
             "mine": person.pk == me.pk,
-            "filings": [_card(f, places, me) for f in rows if f.person_id == person.pk],
+            "filings": [_card(f, me) for f in rows if f.person_id == person.pk],
         }
         for person in people
     ]
     return render(request, "web/offsite/list.html", {"me": me, "sections": sections})
-
-
-@resident_required
-def filing_new(request: HttpRequest) -> HttpResponse:
-    """A new filing with the commitment (active at once) or documents (staff review)."""
-    me = _me(request)
-    data = request.POST if request.method == "POST" else request.GET
-    subject = _subject(me, data.get("person", ""))
-    errors: dict[str, str] = {}
-    values: Any = {"start_date": timezone.localdate().isoformat()}
-    if request.method == "POST":
-        values = request.POST
-        form = FilingForm.read(request.POST)
-        errors = form.errors
-        upload = request.FILES.get("materials")
-        if not errors:
-            assert form.start_date is not None
-            try:
-                filing = services.filing_create(
-                    person=subject,
-                    filed_by=me,
-                    category_code=form.category,
-                    destination_code=form.destination_code,
-                    start_date=form.start_date,
-                    end_date=form.end_date,
-                    contact_address=form.contact_address,
-                    commitment_version=form.commitment_version,
-                    materials=upload,
-                    admission_date=form.admission_date,
-                )
-            except DomainError as error:
-                errors = _refusal(error, NEW_FIELDS)
-            else:
-                if filing.status == OffsiteFiling.Status.ACTIVE:
-                    done = Bilingual("备案成功，已即时生效", "Filed: your filing is active now")
-                else:
-                    done = Bilingual("已提交证明材料，等待医保经办机构审核", "Documents sent: waiting for staff review")
-                messages.success(request, done.localized())
-                return HttpResponseRedirect(f"{LIST_URL}#filing-{filing.pk}")
-        if upload is not None and errors:
-            errors.setdefault(
-                "materials",
-                Bilingual("请重新选择要上传的文件", "Choose the file to upload again").localized(),
-            )
-    categories = [
-        {
-            "code": c.code,
-            "label": localized_label(c.get_code_display()),
-            "facts": _category_facts(c),
-            "documents": not c.commitment_allowed,
-        }
-        for c in sorted(
-            FilingCategory.objects.filter(region_id=subject.region_id, active=True),
-            key=lambda c: FilingCategory.Code.values.index(c.code) if c.code in FilingCategory.Code.values else 99,
-        )
-        if subject.insurance_type in c.eligible_insurance_types
-    ]
-    text = services.current_commitment()
-    return render(
-        request,
-        "web/offsite/new.html",
-        {
-            "me": me,
-            "subject": subject,
-            "relatives": _relatives(me),
-            "categories": categories,
-            "commitment": {"version": text.version, "text": text.text_en if _english() else text.text_zh},
-            "documents_codes": [c["code"] for c in categories if c["documents"]],
-            "values": values,
-            "errors": errors,
-        },
-    )
 
 
 @resident_required
@@ -352,11 +251,10 @@ def filing_change(request: HttpRequest, filing_id: int) -> HttpResponse:
             else:
                 messages.success(request, Bilingual("备案信息已变更", "Your filing is changed").localized())
                 return HttpResponseRedirect(f"{LIST_URL}#filing-{filing.pk}")
-    places = _places({filing.destination_code})
     return render(
         request,
         "web/offsite/change.html",
-        {"me": me, "filing": _card(filing, places, me), "values": values, "errors": errors, "has_end": has_end},
+        {"me": me, "filing": _card(filing, me), "values": values, "errors": errors, "has_end": has_end},
     )
 
 
@@ -374,5 +272,4 @@ def filing_cancel(request: HttpRequest, filing_id: int) -> HttpResponse:
         else:
             messages.success(request, Bilingual("备案已取消", "Your filing is cancelled").localized())
             return HttpResponseRedirect(f"{LIST_URL}#filing-{filing.pk}")
-    places = _places({filing.destination_code})
-    return render(request, "web/offsite/cancel.html", {"me": me, "filing": _card(filing, places, me), "errors": errors})
+    return render(request, "web/offsite/cancel.html", {"me": me, "filing": _card(filing, me), "errors": errors})
