@@ -106,13 +106,20 @@ def _move(binding: FamilyBinding, new: str, *, by: str, note: str = "", **fields
     )
 
 
+def initiator_policy(*, initiator: Person) -> FamilyPolicy:
+    """The region's policy, if ``initiator`` may bind relatives at all; otherwise the refusal (no policy here,
+    or not an employee-insured person with a personal account). Pages ask it before showing the form."""
+    policy = policy_for(person=initiator)
+    if initiator.insurance_type not in policy.initiator_types or personal_account(person=initiator) is None:
+        raise DomainError(INITIATOR_NOT_ALLOWED)
+    return policy
+
+
 def binding_request(
     *, initiator: Person, name: str, id_number: str, relation: str, proof: UploadedFile | None
 ) -> FamilyBinding:
     """The initiator names a relative and uploads proof; every rule is checked, each with its own refusal."""
-    policy = policy_for(person=initiator)
-    if initiator.insurance_type not in policy.initiator_types or personal_account(person=initiator) is None:
-        raise DomainError(INITIATOR_NOT_ALLOWED)
+    policy = initiator_policy(initiator=initiator)
     bound = person_by_id_number(id_number=parse_id_number(id_number).number)
     if bound is None or bound.name != name.strip():
         raise DomainError(BOUND_NOT_FOUND)
