@@ -23,11 +23,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments.benefits.engine import Item, Visit
+from payments.benefits.engine import Breakdown, Item, Visit
 from payments.benefits.selectors import with_first_self_pay
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
 from payments.channels.base import CashChannel, ChannelError
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
+from payments.online.words import status_words
 from payments.settlement.entitlement import backing
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
@@ -42,6 +43,8 @@ from vouchers.family import may_show_code_of
 
 PAY_WINDOW = timedelta(minutes=15)
 AUTH_LIFETIME = timedelta(minutes=5)
+# Kept in an authorisation's split when the payer chose to leave the personal accounts out.
+NO_PERSONAL_ACCOUNT = "use_personal_account"
 
 NOT_INTERNET_HOSPITAL = define(
     "not_internet_hospital",
@@ -53,8 +56,8 @@ ORDER_NOT_FOUND = define("order_not_found", 404, "未找到该订单", "No such 
 ORDER_STATE = define(
     "order_state_refused",
     409,
-    "订单当前状态（{status}）不能执行此操作",
-    "The order is {status}; this is not possible now",
+    "这笔账单当前为“{status}”，不能进行这一步。请返回账单查看",
+    "This bill is now “{status}”, so this step is not possible. Go back to the bill to see where it stands",
 )
 AUTH_INVALID = define(
     "pay_auth_invalid",
@@ -68,7 +71,12 @@ SPLIT_CHANGED = define(
     "支付金额构成已变化，请重新确认",
     "The split changed since you authorised (e.g. a balance moved); authorise again",
 )
-ORDER_EXPIRED = define("order_expired", 409, "订单已超过支付时限", "The order's payment window has passed")
+ORDER_EXPIRED = define(
+    "order_expired",
+    409,
+    "这张账单已过支付截止时间，不能再支付",
+    "The time to pay this bill has passed; it can no longer be paid",
+)
 CHANNEL_UNAVAILABLE = define(
     "channel_unavailable",
     503,
@@ -103,13 +111,18 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def state_refused(status: str) -> DomainError:
+    """``order_state_refused`` with the status in the resident's words (the raw value in ``details``)."""
+    return DomainError(ORDER_STATE, details={"status": status}, status=status_words(status))
+
+
 def move(order: OnlineOrder, new: str, *, note: str = "", **fields: Any) -> OnlineOrder:
     """Compare-and-set along a declared transition, with a history row. Call inside a transaction."""
     return transition(
         order,
         new,
         transitions=OnlineOrder.TRANSITIONS,
-        refused=lambda old: DomainError(ORDER_STATE, status=old),
+        refused=state_refused,
         history=lambda old, to: OrderEvent.objects.create(order=order, from_status=old, to_status=to, note=note[:200]),
         **fields,
     )
@@ -240,19 +253,26 @@ def _visit(order: OnlineOrder) -> Visit:
     ).visit
 
 
-def order_split(*, order: OnlineOrder) -> Split:
-    """Fund and assistance by the benefit engine, then the personal accounts (own, then family by owner),
-    then cash."""
-    breakdown = benefit_estimate(
+def order_breakdown(*, order: OnlineOrder) -> Breakdown:
+    """What the benefit engine says of the order now: the fund's and assistance's shares, item by item,
+    with the reasons for what they do not pay. Changes nothing."""
+    return benefit_estimate(
         person=order.person,
         institution=order.institution,
         service_date=order.service_date,
         items=_items(order),
         visit=_visit(order),
     )
+
+
+def order_split(*, order: OnlineOrder, use_personal_account: bool = True) -> Split:
+    """Fund and assistance by the benefit engine, then the personal accounts (own, then family by owner),
+    then cash. ``use_personal_account=False``: the payer keeps the personal accounts out of it, and pays
+    that part in cash instead."""
+    breakdown = order_breakdown(order=order)
     owed = breakdown.resident_fen
     by_owner: list[tuple[int, int]] = []
-    sources = payment_sources(payer=order.person)
+    sources = payment_sources(payer=order.person) if use_personal_account else []
     balances = dict(LedgerAccount.objects.filter(pk__in=[s.account_id for s in sources]).values_list("pk", "balance"))
     for source in sources:
         take = min(balances.get(source.account_id, 0), owed)
@@ -276,7 +296,7 @@ def order_cancel(*, terminal: Terminal, number: str) -> OnlineOrder:
     with transaction.atomic():
         order = _locked(number=number, institution_id=terminal.institution_id)
         if order.status not in (OnlineOrder.Status.SAVED, OnlineOrder.Status.PRE_SETTLED):
-            raise DomainError(ORDER_STATE, status=order.status)
+            raise state_refused(order.status)
         move(order, OnlineOrder.Status.CLOSED, note="cancelled by the hospital", closed_at=timezone.now())
         hospital_event(order, HospitalEvent.Kind.CLOSED, reason="cancelled")
     return order
@@ -299,19 +319,22 @@ def may_pay_for(*, payer: Person, patient: Person) -> bool:
     return payer.pk == patient.pk or may_show_code_of(viewer=payer, subject=patient) is not None
 
 
-def order_authorize(*, order: OnlineOrder, payer: Person) -> tuple[str, PayAuthorization, Split]:
-    """A one-time authorisation valid 5 minutes, bound to the split shown to the payer."""
+def order_authorize(
+    *, order: OnlineOrder, payer: Person, use_personal_account: bool = True
+) -> tuple[str, PayAuthorization, Split]:
+    """A one-time authorisation valid 5 minutes, bound to the split shown to the payer (and to the payer's
+    choice of leaving the personal accounts out, which paying keeps)."""
     if order.status != OnlineOrder.Status.PRE_SETTLED:
-        raise DomainError(ORDER_STATE, status=order.status)
+        raise state_refused(order.status)
     if timezone.now() > order.expires_at:
         raise DomainError(ORDER_EXPIRED)
-    split = order_split(order=order)
+    split = order_split(order=order, use_personal_account=use_personal_account)
     raw = "PA" + secrets.token_urlsafe(24)
     auth = PayAuthorization.objects.create(
         order=order,
         payer=payer,
         token_hash=hashlib.sha256(raw.encode()).hexdigest(),
-        split=split.as_dict(),
+        split=split.as_dict() if use_personal_account else {**split.as_dict(), NO_PERSONAL_ACCOUNT: False},
         expires_at=timezone.now() + AUTH_LIFETIME,
     )
     return raw, auth, split
@@ -354,14 +377,15 @@ def _pay_and_hold(*, order_number: str, payer: Person, digest: str) -> OnlineOrd
             raise DomainError(AUTH_INVALID)
         auth = PayAuthorization.objects.get(token_hash=digest)
         if order.status != OnlineOrder.Status.PRE_SETTLED:
-            raise DomainError(ORDER_STATE, status=order.status)
+            raise state_refused(order.status)
         if timezone.now() > order.expires_at:
             raise DomainError(ORDER_EXPIRED)
         lock_person(order.person_id)
         receivable = institution_account(institution=order.institution)
         lock_accounts([*(s.account_id for s in payment_sources(payer=order.person)), receivable.pk])
-        split = order_split(order=order)
-        if split.as_dict() != auth.split:
+        authorised = dict(auth.split)
+        split = order_split(order=order, use_personal_account=authorised.pop(NO_PERSONAL_ACCOUNT, True))
+        if split.as_dict() != authorised:
             raise DomainError(SPLIT_CHANGED, details={"now": split.as_dict()})
         parts = (split.fund_fen, split.assistance_fen, split.personal_fen, split.cash_fen)
         if parts != (order.fund_fen, order.assistance_fen, order.personal_fen, order.cash_fen):
@@ -541,6 +565,36 @@ def order_close(*, number: str, reason: str) -> str:
                     return "settled"
                 return "not_closable"
     return _close_locked(number=number, reason=reason)
+
+
+PAYER_CANCELLED = "cancelled by the payer"
+
+
+def order_payer_cancel(*, number: str, payer: Person) -> str:
+    """The payer gives up a payment they started (awaiting cash): the expiry job's path (query the channel,
+    close its order, release the held legs). Safe to repeat and to race a notify: the channel is asked
+    first, so cash already paid settles the order instead.
+
+    Returns ``closed`` (cancelled now, or already closed), ``settled`` (the cash was paid: nothing is
+    cancelled) or ``not_closable`` (the channel could not be asked; nothing changed, try again).
+    """
+    order = OnlineOrder.objects.filter(number=number).select_related("person").first()
+    if order is None or not may_pay_for(payer=payer, patient=order.person):
+        raise DomainError(ORDER_NOT_FOUND)
+    if order.status == OnlineOrder.Status.CLOSED:
+        return "closed"  # a second click, or the expiry job was first
+    if order.status != OnlineOrder.Status.AWAITING_CASH:
+        if order.channel_transaction_id or order.settled_at:
+            return "settled"
+        raise state_refused(order.status)
+    outcome = order_close(number=number, reason=PAYER_CANCELLED)
+    if outcome == "not_closable":
+        order.refresh_from_db()
+        if order.status == OnlineOrder.Status.CLOSED:
+            return "closed"  # closed meanwhile (a concurrent cancel, or the expiry job)
+        if order.channel_transaction_id or order.settled_at:
+            return "settled"  # paid meanwhile (the notify won the race)
+    return outcome
 
 
 @retry_on_conflict

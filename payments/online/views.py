@@ -240,15 +240,27 @@ class MyOrderView(APIView):
         return Response(body)
 
 
+class AuthorizeSerializer(serializers.Serializer):
+    use_personal_account = serializers.BooleanField(
+        default=True,
+        help_text="false: leave the personal accounts (own and family) out; that part is paid in cash instead. "
+        "The authorisation keeps the choice, so paying with it keeps it too.",
+    )
+
+
 class AuthorizeView(APIView):
-    """A one-time authorisation (5 minutes) for the split shown now."""
+    """A one-time authorisation (5 minutes) for the split shown now (optionally without the personal accounts)."""
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={201: None}, tags=["online payment"])
+    @extend_schema(request=AuthorizeSerializer, responses={201: None}, tags=["online payment"])
     def post(self, request: Request, number: str) -> Response:
+        data = AuthorizeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         order, payer = _patient_order(request, number)
-        raw, auth, split = orders.order_authorize(order=order, payer=payer)
+        raw, auth, split = orders.order_authorize(
+            order=order, payer=payer, use_personal_account=data.validated_data["use_personal_account"]
+        )
         return Response(
             {"pay_auth_no": raw, "expires_at": auth.expires_at, "split": _split_body(split)},
             status=status.HTTP_201_CREATED,

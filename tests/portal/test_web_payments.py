@@ -71,7 +71,7 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     waiting = page.get_by_test_id("waiting")
     expect(waiting).to_contain_text("复诊 · 处方药")
     expect(waiting).to_contain_text("¥300.00")
-    expect(waiting).to_contain_text("已预结算")
+    expect(waiting).to_contain_text("待确认支付")
     shot(page, "payments")
 
     # The split before paying: fund 150 (50%), personal account 100 (60 mine + 40 my spouse's), cash 50.
@@ -103,11 +103,11 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     page.get_by_role("link", name="返回商户").click()
     page.wait_for_url(f"**/payments/orders/{number}")
     # Back before the channel's notify: the page says it is waiting, then updates by itself.
-    expect(page.get_by_test_id("order-status")).to_have_text("待支付现金")
+    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
     expect(page.get_by_test_id("waiting-note")).to_be_visible()
     shot(page, "payment-waiting")
     assert standin.release_notifies() == 1
-    expect(page.get_by_test_id("order-status")).to_have_text("已结算", timeout=15_000)
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付", timeout=15_000)
 
     order = OnlineOrder.objects.get(number=number)
     assert order.status == "settled" and order.channel_transaction_id and order.settled_at
@@ -157,11 +157,11 @@ def test_a_dropped_notify_is_fetched_when_the_payer_asks(page: Any, standin: Any
     page.get_by_role("button", name="确认支付").click()
     page.get_by_role("link", name="返回商户").click()
     page.wait_for_url(f"**/payments/orders/{number}")
-    expect(page.get_by_test_id("order-status")).to_have_text("待支付现金")
+    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
     assert OnlineOrder.objects.get(number=number).status == "awaiting_cash"
     page.get_by_role("button", name="我已支付，查询结果").click()
     expect(page.get_by_role("status")).to_have_text("支付成功")
-    expect(page.get_by_test_id("order-status")).to_have_text("已结算")
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付")
     assert OnlineOrder.objects.get(number=number).status == "settled"
 
 
@@ -190,7 +190,7 @@ def test_a_guardian_pays_a_relatives_bill_and_an_outsider_sees_nothing(page: Any
     page.get_by_role("button", name="确认医保支付").click()
     page.wait_for_url(f"**/payments/orders/{number}")
     expect(page.get_by_role("status")).to_have_text("支付成功，已由医保结算")
-    expect(page.get_by_test_id("order-status")).to_have_text("已结算")
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付")
     assert OnlineOrder.objects.get(number=number).status == "settled"
     assert account_balance(account_id=personal_account(person=child).pk) == 40_000
 
@@ -228,10 +228,12 @@ def test_a_changed_split_and_an_expired_bill_are_refused_with_the_reason(page: A
     expect(page.get_by_test_id("part-cash")).to_have_text("¥200.00")
     shot(page, "payment-split-changed")
     assert OnlineOrder.objects.get(number=number).status == "pre_settled"
-    # The payment window passes while the page is open.
+    # The time to pay passes while the page is open: the bill says so and what to do, and offers nothing to pay.
     OnlineOrder.objects.filter(number=number).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     page.get_by_role("button", name=re.compile("Confirm and pay")).click()
-    expect(page.get_by_test_id("pay-error")).to_have_text("The order's payment window has passed")
+    expect(page.get_by_test_id("expired")).to_contain_text("The time to pay has passed")
+    expect(page.get_by_test_id("expired")).to_contain_text("ask the hospital that sent it for a new bill")
+    expect(page.get_by_test_id("pay-error")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("Confirm"))).to_have_count(0)
     assert OnlineOrder.objects.get(number=number).status == "pre_settled"
     assert account_balance(account_id=personal_account(person=me).pk) == 10_000  # nothing held

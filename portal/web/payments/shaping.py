@@ -14,15 +14,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from payments.benefits.engine import Breakdown
 from payments.online.models import OnlineOrder
 from payments.online.orders import Split
+from payments.online.words import EXPIRED_WORDS, status_words
 from payments.settlement.models import Settlement
 from portal.errors import DomainError, localized_label
 from portal.ledger.models import LedgerEntry
 from portal.money import fen_to_yuan
 from portal.people.models import Person
+from portal.web.payments import reasons
 from vouchers.family import people_visible_to
+
+WAITING = (OnlineOrder.Status.PRE_SETTLED, OnlineOrder.Status.AWAITING_CASH)
 
 
 def visible_people(me: Person) -> list[int]:
@@ -64,7 +70,8 @@ class Owner:
 
 @dataclass
 class Parts:
-    """An order's or settlement's split, in yuan, for ``web/payments/_parts.html``."""
+    """An order's or settlement's split, in yuan, for ``web/payments/_parts.html``. A ¥0 part says why
+    (``fund_why``, ``personal_why``, ``cash_why``: sentences in the request's language)."""
 
     total: str
     fund: str
@@ -73,6 +80,9 @@ class Parts:
     cash: str
     owners: list[Owner] = field(default_factory=list)
     show_assistance: bool = False
+    fund_why: list[tuple[str, str]] = field(default_factory=list)  # (reason with its amount, what to do)
+    personal_why: str = ""
+    cash_why: str = ""
 
 
 def owners_of(patient: Person, by_owner: list[tuple[int, int]]) -> list[Owner]:
@@ -80,8 +90,9 @@ def owners_of(patient: Person, by_owner: list[tuple[int, int]]) -> list[Owner]:
     return [Owner(names.get(pk, ""), fen_to_yuan(fen), pk != patient.pk) for pk, fen in by_owner]
 
 
-def split_parts(order: OnlineOrder, split: Split) -> Parts:
-    """The split a payment would take now (before paying)."""
+def split_parts(order: OnlineOrder, split: Split, breakdown: Breakdown, *, declined: bool = False) -> Parts:
+    """The split a payment would take now (before paying), each ¥0 part with its reason. ``declined``: the
+    payer chose to leave the personal accounts out."""
     return Parts(
         total=fen_to_yuan(split.total_fen),
         fund=fen_to_yuan(split.fund_fen),
@@ -90,11 +101,21 @@ def split_parts(order: OnlineOrder, split: Split) -> Parts:
         cash=fen_to_yuan(split.cash_fen),
         owners=owners_of(order.person, list(split.personal_by_owner)),
         show_assistance=split.assistance_fen > 0,
+        fund_why=reasons.fund_why_now(breakdown) if not split.fund_fen and split.total_fen else [],
+        personal_why=reasons.personal_why(
+            order=order,
+            personal_fen=split.personal_fen,
+            resident_fen=split.personal_fen + split.cash_fen,
+            declined=declined,
+            paid=False,
+        ),
+        cash_why=reasons.cash_why(cash_fen=split.cash_fen, total_fen=split.total_fen),
     )
 
 
-def order_parts(order: OnlineOrder) -> Parts:
-    """What the order took (after paying): its stored parts, the personal part by the accounts it came from."""
+def order_parts(order: OnlineOrder, *, why: bool = True) -> Parts:
+    """What the order took (after paying): its stored parts, the personal part by the accounts it came from,
+    each ¥0 part with its reason (``why``)."""
     by_owner: list[tuple[int, int]] = []
     if order.hold_transaction_id is not None:
         debits = (
@@ -113,6 +134,17 @@ def order_parts(order: OnlineOrder) -> Parts:
         cash=fen_to_yuan(order.cash_fen),
         owners=owners_of(order.person, by_owner),
         show_assistance=order.assistance_fen > 0,
+        fund_why=reasons.fund_why_paid(order) if why else [],
+        personal_why=reasons.personal_why(
+            order=order,
+            personal_fen=order.personal_fen,
+            resident_fen=order.personal_fen + order.cash_fen,
+            declined=reasons.declined_personal(order),
+            paid=True,
+        )
+        if why
+        else "",
+        cash_why=reasons.cash_why(cash_fen=order.cash_fen, total_fen=order.total_fen) if why else "",
     )
 
 
@@ -128,15 +160,22 @@ def with_return(h5_url: str, back: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def past_deadline(order: OnlineOrder) -> bool:
+    """A bill still waiting (to be confirmed, or for its cash) after its time to pay: nothing to pay now."""
+    return order.status in WAITING and timezone.now() > order.expires_at
+
+
 def order_row(order: OnlineOrder, me: Person) -> dict[str, Any]:
+    expired = past_deadline(order)
     return {
         "number": order.number,
         "description": order.description,
         "institution": order.institution.name,
         "patient": "" if order.person_id == me.pk else order.person.name,
         "status": order.status,
-        "status_label": localized_label(order.get_status_display()),
-        "tone": tone(order.status),
+        "status_label": (EXPIRED_WORDS if expired else status_words(order.status)).localized(),
+        "expired": expired,
+        "tone": "off" if expired else tone(order.status),
         "total": fen_to_yuan(order.total_fen),
         "created_at": order.created_at,
         "expires_at": order.expires_at,

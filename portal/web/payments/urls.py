@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/<str:number>", views.order_detail, name="web-payment-order"),
     path("orders/<str:number>/pay", views.order_pay, name="web-payment-pay"),
     path("orders/<str:number>/check", views.order_check, name="web-payment-check"),
+    path("orders/<str:number>/cancel", views.order_cancel, name="web-payment-cancel"),
     path("settlements/", settlements.settlement_list, name="web-settlements"),
     path("settlements/<str:number>", settlements.settlement_detail, name="web-settlement"),
 ]

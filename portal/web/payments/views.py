@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
 from payments.online import orders
 from payments.online.models import OnlineOrder
@@ -23,9 +22,11 @@ from portal.money import fen_to_yuan
 from portal.people.models import Person
 from portal.web.access import resident_required
 from portal.web.payments.shaping import (
+    WAITING,
     not_found,
     order_parts,
     order_row,
+    past_deadline,
     settlement_row,
     split_digest,
     split_parts,
@@ -34,8 +35,14 @@ from portal.web.payments.shaping import (
     with_return,
 )
 
-WAITING = (OnlineOrder.Status.PRE_SETTLED, OnlineOrder.Status.AWAITING_CASH)
 RECENT_SETTLEMENTS = 5
+PAID = (
+    OnlineOrder.Status.CASH_PAID,
+    OnlineOrder.Status.SETTLED,
+    OnlineOrder.Status.REFUNDING,
+    OnlineOrder.Status.REFUNDED_PARTLY,
+    OnlineOrder.Status.REFUNDED,
+)
 
 
 def _me(request: HttpRequest) -> Person:
@@ -50,8 +57,56 @@ def _visible_order(me: Person, number: str) -> OnlineOrder | None:
     )
 
 
-def _order_url(number: str) -> str:
-    return reverse("web-payment-order", kwargs={"number": number})
+def _order_url(number: str, *, personal: bool = True) -> str:
+    url = reverse("web-payment-order", kwargs={"number": number})
+    return url if personal else f"{url}?personal=0"
+
+
+def _h5(request: HttpRequest, order: OnlineOrder) -> str:
+    """The channel's cashier page for this order, coming back to the bill afterwards."""
+    return with_return(order.h5_url, request.build_absolute_uri(_order_url(order.number)))
+
+
+def _uses_personal(request: HttpRequest) -> bool:
+    """The payer's choice: the personal accounts pay their part unless the payer said no (``personal=0``)."""
+    return (request.POST if request.method == "POST" else request.GET).get("personal", "1") != "0"
+
+
+# Why a bill was closed (the note of its move to closed), and what the resident can do now.
+CLOSED_WHY: list[tuple[str, Bilingual]] = [
+    (orders.PAYER_CANCELLED, Bilingual("您取消了这笔支付。", "You cancelled this payment.")),
+    ("cancelled by the hospital", Bilingual("医院撤销了这张账单。", "The hospital withdrew this bill.")),
+    (
+        "expired",
+        Bilingual("到了支付截止时间还没有付款，账单已自动关闭。", "It was not paid by the time to pay, so it closed."),
+    ),
+]
+CLOSED_OTHER = Bilingual("这张账单已关闭。", "This bill is closed.")
+CLOSED_NEXT = Bilingual(
+    "如果仍需付款，请联系开具账单的医院重新开具账单。",
+    "If you still need to pay, ask the hospital that sent it for a new bill.",
+)
+LATE_CASH = Bilingual(
+    "您的微信付款在账单关闭后才到达，已自动原路退回。",
+    "Your WeChat Pay payment arrived after the bill closed; it is being paid back to you automatically.",
+)
+
+
+def _closed_words(order: OnlineOrder) -> dict[str, str]:
+    note = (
+        order.events.filter(to_status=OnlineOrder.Status.CLOSED)
+        .exclude(from_status=OnlineOrder.Status.CLOSED)
+        .order_by("-id")
+        .values_list("note", flat=True)
+        .first()
+        or ""
+    )
+    why = next((words for start, words in CLOSED_WHY if note.startswith(start)), CLOSED_OTHER)
+    return {
+        "closed_why": why.localized(),
+        "closed_next": CLOSED_NEXT.localized(),
+        "late_cash": LATE_CASH.localized() if order.channel_transaction_id else "",
+    }
 
 
 @resident_required
@@ -65,8 +120,8 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "web/payments/index.html",
         {
-            "waiting": [order_row(o, me) for o in rows if o.status in WAITING],
-            "history": [order_row(o, me) for o in rows if o.status not in WAITING],
+            "waiting": [order_row(o, me) for o in rows if o.status in WAITING and not past_deadline(o)],
+            "history": [order_row(o, me) for o in rows if o.status not in WAITING or past_deadline(o)],
             "settlements": [settlement_row(s, me) for s in settlements[:RECENT_SETTLEMENTS]],
         },
     )
@@ -76,11 +131,14 @@ def _order_page(
     request: HttpRequest, order: OnlineOrder, *, error: DomainError | None = None, status: int = 200
 ) -> HttpResponse:
     me = _me(request)
+    expired = past_deadline(order)
     context: dict[str, Any] = {
         "order": order,
         "row": order_row(order, me),
         "items": [(i.name, i.code, fen_to_yuan(i.amount_fen)) for i in order.items.all()],
-        "error": error.message() if error else "",
+        # Past the deadline the page itself says so (and what to do): no second, shorter refusal above it.
+        "error": error.message() if error and not (expired and error.code == orders.ORDER_EXPIRED) else "",
+        "expired": expired,
         "refunds": [
             {
                 "number": r.number,
@@ -99,22 +157,33 @@ def _order_page(
         ],
     }
     if order.status == OnlineOrder.Status.PRE_SETTLED:
-        expired = timezone.now() > order.expires_at
-        context["expired"] = DomainError(orders.ORDER_EXPIRED).message() if expired else ""
+        personal = _uses_personal(request)
         context["may_pay"] = not expired and orders.may_pay_for(payer=me, patient=order.person)
+        context["use_personal"] = personal
         try:
-            split = orders.order_split(order=order)
+            breakdown = orders.order_breakdown(order=order)
+            split = orders.order_split(order=order, use_personal_account=personal)
+            # The choice is offered only when the personal accounts would pay something.
+            usual = split if personal else orders.order_split(order=order)
         except DomainError as refusal:
             context["error"] = context["error"] or refusal.message()
             context["may_pay"] = False
         else:
-            context["parts"] = split_parts(order, split)
+            context["parts"] = split_parts(order, split, breakdown, declined=not personal)
             context["split_digest"] = split_digest(split)
             context["cash_due"] = split.cash_fen > 0
+            context["holds"] = split.fund_fen + split.assistance_fen + split.personal_fen > 0
+            context["may_choose_personal"] = usual.personal_fen > 0
+            context["without_personal_url"] = _order_url(order.number, personal=False)
+            context["with_personal_url"] = _order_url(order.number)
+    elif order.status == OnlineOrder.Status.CLOSED:
+        context.update(_closed_words(order))
     else:
         context["parts"] = order_parts(order)
-    if order.status == OnlineOrder.Status.AWAITING_CASH and order.h5_url:
-        context["h5_url"] = with_return(order.h5_url, request.build_absolute_uri(_order_url(order.number)))
+    if order.status == OnlineOrder.Status.AWAITING_CASH:
+        context["may_cancel"] = orders.may_pay_for(payer=me, patient=order.person)
+        if order.h5_url and not expired:
+            context["h5_url"] = _h5(request, order)
     return render(request, "web/payments/order.html", context, status=status)
 
 
@@ -126,6 +195,21 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _order_page(request, order)
 
 
+def _already_confirmed(request: HttpRequest, order: OnlineOrder) -> HttpResponse | None:
+    """Confirming a bill that is past the confirming step (back, then 确认支付 again; a double click): no
+    error, the resident goes where the bill stands now: the cash step again, or the bill's page."""
+    if order.status == OnlineOrder.Status.AWAITING_CASH:
+        if order.h5_url and not past_deadline(order):
+            return HttpResponseRedirect(_h5(request, order))
+        return HttpResponseRedirect(_order_url(order.number))  # the page says what is waited for, or what to do
+    if order.status in PAID:
+        messages.info(request, Bilingual("这张账单已经支付过了。", "This bill is already paid.").localized())
+        return HttpResponseRedirect(_order_url(order.number))
+    if order.status == OnlineOrder.Status.CLOSED:
+        return HttpResponseRedirect(_order_url(order.number))  # the page says why and what to do
+    return None
+
+
 @resident_required
 def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     """Authorise the split the page showed and pay: insurance legs held, then off to the channel's H5 page."""
@@ -135,8 +219,12 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     order = _visible_order(me, number)
     if order is None:
         return not_found(request, orders.ORDER_NOT_FOUND)
+    again = _already_confirmed(request, order)
+    if again is not None:
+        return again
+    personal = _uses_personal(request)
     try:
-        raw, _, split = orders.order_authorize(order=order, payer=me)
+        raw, _, split = orders.order_authorize(order=order, payer=me, use_personal_account=personal)
         if request.POST.get("split", "") != split_digest(split):
             raise DomainError(orders.SPLIT_CHANGED)  # what the payer saw is not what they would authorise now
         order = orders.order_pay(
@@ -147,11 +235,60 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
         )
     except DomainError as error:
         order.refresh_from_db()
+        if error.code == orders.ORDER_STATE:
+            again = _already_confirmed(request, order)  # a second click that lost the race to the first
+            if again is not None:
+                return again
         return _order_page(request, order, error=error, status=error.status)
     if order.status == OnlineOrder.Status.SETTLED:
         messages.success(request, Bilingual("支付成功，已由医保结算", "Paid: settled by insurance").localized())
     elif order.h5_url:
-        return HttpResponseRedirect(with_return(order.h5_url, request.build_absolute_uri(_order_url(order.number))))
+        return HttpResponseRedirect(_h5(request, order))
+    return HttpResponseRedirect(_order_url(order.number))
+
+
+CANCEL_OUTCOMES = {
+    "closed": Bilingual(
+        "已取消支付。冻结的医保和个人账户款项已退回，没有扣款。",
+        "Payment cancelled. What was held from insurance and personal accounts went back; nothing was taken.",
+    ),
+    "settled": Bilingual(
+        "您已经完成了微信支付，所以没有取消：这张账单已支付。",
+        "Your WeChat Pay payment had already gone through, so nothing was cancelled: this bill is paid.",
+    ),
+    "not_closable": Bilingual(
+        "暂时无法取消：微信支付没有应答。请稍后再试，在此之前请不要继续付款。",
+        "Could not cancel yet: WeChat Pay did not answer. Try again shortly, and do not pay in the meantime.",
+    ),
+}
+
+
+@resident_required
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """Cancel a payment waiting for its cash: GET asks the question, POST cancels (the expiry job's path:
+    the channel's order closed, the held legs released) and goes back to the bill."""
+    me = _me(request)
+    order = _visible_order(me, number)
+    if order is None:
+        return not_found(request, orders.ORDER_NOT_FOUND)
+    if request.method != "POST":
+        if order.status != OnlineOrder.Status.AWAITING_CASH:
+            return HttpResponseRedirect(_order_url(number))  # nothing to cancel: the bill says where it stands
+        return render(
+            request,
+            "web/payments/cancel.html",
+            {"order": order, "row": order_row(order, me), "parts": order_parts(order, why=False)},
+        )
+    try:
+        outcome = orders.order_payer_cancel(number=order.number, payer=me)
+    except DomainError as error:
+        order.refresh_from_db()
+        return _order_page(request, order, error=error, status=error.status)
+    words = CANCEL_OUTCOMES[outcome]
+    if outcome == "not_closable":
+        messages.error(request, words.localized())
+    else:
+        messages.success(request, words.localized())
     return HttpResponseRedirect(_order_url(order.number))
 
 
@@ -166,6 +303,14 @@ def order_check(request: HttpRequest, number: str) -> HttpResponse:
     outcome = orders.order_query_late(number=order.number)
     if outcome == "settled":
         messages.success(request, Bilingual("支付成功", "Payment confirmed").localized())
+    elif outcome == "closed":
+        messages.info(
+            request,
+            Bilingual(
+                "没有查到付款，支付时间已过，账单已关闭，冻结的款项已退回。",
+                "No payment was found and the time to pay has passed: the bill is closed and what was held went back.",
+            ).localized(),
+        )
     elif outcome in ("waiting", "retry later"):
         messages.info(
             request, Bilingual("暂未收到支付结果，请稍后再查", "No payment result yet; check again shortly").localized()

@@ -1,0 +1,253 @@
+"""Issue 18, "payments speak internal words": the bill page's journeys for a resident on their own, in a
+real browser (360x780 screenshots ``pay-*``): confirming again after going back, cancelling a held payment
+(and a payment that beat the cancel), an expired bill, why a part is ¥0, paying without the personal account.
+The money invariants (``check_invariants``) hold after each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from payments.online.models import OnlineOrder
+from portal.family.models import FamilyBinding
+from portal.ledger.selectors import account_balance, personal_account
+from portal.ops.invariants import check_all
+from portal.people.models import Person
+from tests.payments.online_helpers import deductible_met, hospital_client, patient, upload, wait_for
+from tests.portal.browser import BROWSER_TESTS, shot, sign_in
+
+pytestmark = BROWSER_TESTS
+
+
+def invariants_hold() -> None:
+    broken = [(r.name, r.violations) for r in check_all() if not r.ok]
+    assert not broken, broken
+
+
+def status_of(number: str) -> str:
+    return OnlineOrder.objects.get(number=number).status
+
+
+def balance(person: Person) -> int:
+    return account_balance(account_id=personal_account(person=person).pk)
+
+
+def mixed_bill(phone: str, *, spouse: bool = False) -> tuple[Person, str]:
+    """Fund 150, personal 100, cash 50 (with ``spouse``: 60 mine + 40 shared by my spouse)."""
+    me = patient(name="李娜", phone=phone, insurance_type="employee", balance_fen=6_000 if spouse else 10_000)
+    if spouse:
+        initiator = patient(name="王强", insurance_type="employee", balance_fen=4_000)
+        FamilyBinding.objects.create(
+            initiator=initiator,
+            bound=me,
+            relation="spouse",
+            status="active",
+            consent_expires_at=timezone.now(),
+            activated_at=timezone.now(),
+        )
+    deductible_met(me)
+    uploaded = upload(hospital_client(), me, amounts=(30_000,))
+    assert uploaded.status_code == 201, uploaded.json()
+    return me, uploaded.json()["order"]
+
+
+def test_confirming_again_after_going_back_goes_to_the_cash_step_again(page: Any, standin: Any) -> None:
+    me, number = mixed_bill("13900011001")
+    sign_in(page, "13900011001")
+    page.goto(f"/payments/orders/{number}")
+    stale = page.context.new_page()  # the same bill left open: what Back shows on many phones
+    stale.goto(f"/payments/orders/{number}")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    assert status_of(number) == "awaiting_cash"
+    # Confirming again from the old page: no "订单当前状态（awaiting_cash）", just the cash step again.
+    stale.get_by_role("button", name=re.compile("确认支付")).click()
+    stale.wait_for_url(f"{standin.base_url}/h5/pay**")
+    expect(stale.get_by_text("¥50.00")).to_be_visible()
+    stale.close()
+    # Back from the cashier shows the bill as it was, 确认支付 and all: tapping it again goes on to pay.
+    page.go_back()
+    page.wait_for_url(f"**/payments/orders/{number}")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    # Opened afresh, the bill says what it waits for, in words, and offers to go on or to cancel.
+    page.goto(f"/payments/orders/{number}")
+    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
+    expect(page.get_by_role("link", name=re.compile("继续微信支付"))).to_be_visible()
+    expect(page.get_by_test_id("cancel-link")).to_be_visible()
+    assert "awaiting_cash" not in page.content().replace(f'"{number}"', "")
+    shot(page, "pay-confirm-again")
+    page.get_by_role("link", name=re.compile("继续微信支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    assert status_of(number) == "awaiting_cash" and balance(me) == 0  # held once, not twice
+    invariants_hold()
+
+
+def test_cancelling_a_held_payment_gives_the_money_back(page: Any, standin: Any) -> None:
+    me, number = mixed_bill("13900011002", spouse=True)
+    spouse = FamilyBinding.objects.get(bound=me).initiator
+    page.clock.install()  # no automatic reloads while the resident reads
+    sign_in(page, "13900011002")
+    page.goto(f"/payments/orders/{number}")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    assert balance(me) == 0 and balance(spouse) == 0  # held
+    page.goto(f"/payments/orders/{number}")
+    page.get_by_test_id("cancel-link").click()
+    page.wait_for_url(f"**/payments/orders/{number}/cancel")
+    question = page.get_by_test_id("cancel-question")
+    expect(question.get_by_role("heading")).to_have_text("要取消这笔支付吗？")
+    expect(question).to_contain_text("冻结的医保基金和个人账户款项会退回")
+    shot(page, "pay-cancel-question")
+    page.get_by_role("button", name="是，取消支付").click()
+    page.wait_for_url(f"**/payments/orders/{number}")  # post/redirect/get: reloading cancels nothing twice
+    expect(page.get_by_role("status")).to_contain_text("已取消支付")
+    expect(page.get_by_test_id("order-status")).to_have_text("已关闭，未付款")
+    expect(page.get_by_test_id("closed-why")).to_have_text("您取消了这笔支付。")
+    expect(page.get_by_test_id("closed")).to_contain_text("请联系开具账单的医院重新开具账单")
+    shot(page, "pay-cancelled")
+    assert status_of(number) == "closed" and standin.orders[number].trade_state == "CLOSED"
+    assert balance(me) == 6_000 and balance(spouse) == 4_000
+    invariants_hold()
+    # The question page again (Back, or a second tab): nothing left to cancel, the bill says where it stands.
+    page.goto(f"/payments/orders/{number}/cancel")
+    page.wait_for_url(f"**/payments/orders/{number}")
+    expect(page.get_by_test_id("closed-why")).to_be_visible()
+    assert balance(me) == 6_000
+    invariants_hold()
+
+
+def test_a_cancel_after_the_cash_was_paid_says_it_is_paid(page: Any, standin: Any) -> None:
+    me, number = mixed_bill("13900011003")
+    page.clock.install()
+    sign_in(page, "13900011003")
+    page.goto(f"/payments/orders/{number}")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    page.goto(f"/payments/orders/{number}/cancel")
+    standin.hold_notifies()
+    standin.pay(number)  # paid in WeChat on another screen; the notify is late
+    page.get_by_role("button", name="是，取消支付").click()
+    page.wait_for_url(f"**/payments/orders/{number}")
+    expect(page.get_by_role("status")).to_contain_text("您已经完成了微信支付，所以没有取消")
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付")
+    shot(page, "pay-cancel-already-paid")
+    standin.release_notifies()
+    wait_for(lambda: standin.notify_log and standin.notify_log[-1]["status"] == 200)
+    assert status_of(number) == "settled" and balance(me) == 0
+    invariants_hold()
+
+
+def test_an_expired_bill_offers_nothing_to_pay_and_says_what_to_do(page: Any, standin: Any) -> None:
+    me, number = mixed_bill("13900011004")
+    _, held = mixed_bill("13900011005")
+    held_person = OnlineOrder.objects.get(number=held).person
+    sign_in(page, "13900011004")
+    OnlineOrder.objects.filter(number=number).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    page.goto("/payments/")
+    expect(page.get_by_test_id("waiting")).to_contain_text("没有待支付的账单")
+    expect(page.get_by_test_id("history")).to_contain_text("已过支付时间")
+    page.get_by_test_id("history").get_by_role("link").first.click()
+    page.wait_for_url(f"**/payments/orders/{number}")
+    expired = page.get_by_test_id("expired")
+    expect(expired).to_contain_text("已过支付时间")
+    expect(expired).to_contain_text("没有从您的医保或个人账户扣任何钱")
+    expect(expired).to_contain_text("请联系开具账单的医院重新开具账单")
+    expect(page.get_by_role("button", name=re.compile("确认"))).to_have_count(0)
+    shot(page, "pay-expired")
+    assert status_of(number) == "pre_settled" and balance(me) == 10_000
+
+    # A payment started in time, whose time then ran out: no 继续微信支付, but check or cancel.
+    page.context.clear_cookies()
+    page.clock.install()
+    sign_in(page, "13900011005")
+    page.goto(f"/payments/orders/{held}")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    OnlineOrder.objects.filter(number=held).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    page.goto(f"/payments/orders/{held}")
+    expect(page.get_by_test_id("order-status")).to_have_text("已过支付时间")
+    expect(page.get_by_role("link", name=re.compile("继续微信支付"))).to_have_count(0)
+    expect(page.get_by_test_id("expired")).to_contain_text("冻结的医保和个人账户款项会在几分钟内自动退回")
+    shot(page, "pay-expired-held")
+    page.get_by_role("button", name="我已支付，查询结果").click()
+    expect(page.get_by_role("status")).to_contain_text("没有查到付款")
+    expect(page.get_by_test_id("closed-why")).to_contain_text("到了支付截止时间还没有付款")
+    assert status_of(held) == "closed" and balance(held_person) == 10_000
+    invariants_hold()
+
+
+def test_every_zero_part_says_why(page: Any) -> None:
+    # A resident (no personal account) at a level-3 internet hospital: residents' outpatient pooling is
+    # for primary-level institutions only, so the fund pays nothing and it is all cash.
+    resident = patient(phone="13900011006", insurance_type="resident")
+    cash_only = upload(hospital_client(), resident, amounts=(8_800,)).json()["order"]
+    # An employee below this year's deductible, with enough in the account: all from the account.
+    employee = patient(phone="13900011007", insurance_type="employee", balance_fen=100_000)
+    account_only = upload(hospital_client(), employee, amounts=(30_000,)).json()["order"]
+
+    sign_in(page, "13900011006")
+    page.goto(f"/payments/orders/{cash_only}")
+    expect(page.get_by_test_id("part-fund")).to_have_text("¥0.00")
+    expect(page.get_by_test_id("why-fund")).to_contain_text("居民普通门诊仅限基层医疗机构（¥88.00）")
+    expect(page.get_by_test_id("why-fund")).to_contain_text("社区卫生服务中心")
+    expect(page.get_by_test_id("why-personal")).to_contain_text("没有可用的个人账户")
+    expect(page.get_by_test_id("why-cash")).to_have_count(0)
+    shot(page, "pay-zero-reasons")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("why-fund")).to_contain_text("Why the fund pays nothing")
+    expect(page.get_by_test_id("why-fund")).to_contain_text("primary-level institutions (¥88.00)")
+    shot(page, "pay-zero-reasons-en")
+    page.get_by_role("button", name="中文").click()
+    page.wait_for_load_state()
+
+    page.context.clear_cookies()
+    sign_in(page, "13900011007")
+    page.goto(f"/payments/orders/{account_only}")
+    expect(page.get_by_test_id("why-fund")).to_contain_text("起付线以下自付（¥300.00）")
+    expect(page.get_by_test_id("why-fund")).to_contain_text("计入您今年的起付线")
+    expect(page.get_by_test_id("why-cash")).to_contain_text("不需要微信支付")
+    page.get_by_role("button", name="确认医保支付").click()
+    expect(page.get_by_role("status")).to_contain_text("支付成功")
+    # The receipt keeps the reasons: the bill counted toward the deductible.
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt.get_by_test_id("why-fund")).to_contain_text("起付线以下自付（¥300.00）")
+    expect(receipt.get_by_test_id("why-cash")).to_contain_text("不需要微信支付")
+    shot(page, "pay-zero-reasons-receipt")
+    invariants_hold()
+
+
+def test_paying_without_the_personal_account(page: Any, standin: Any) -> None:
+    me, number = mixed_bill("13900011008")
+    sign_in(page, "13900011008")
+    page.goto(f"/payments/orders/{number}")
+    expect(page.get_by_test_id("part-personal")).to_have_text("¥100.00")
+    choice = page.get_by_test_id("personal-choice")
+    choice.get_by_role("link", name="不用个人账户，这部分改用微信支付").click()
+    page.wait_for_url(f"**/payments/orders/{number}?personal=0")
+    expect(page.get_by_test_id("part-personal")).to_have_text("¥0.00")
+    expect(page.get_by_test_id("why-personal")).to_contain_text("您选择了不使用个人账户")
+    expect(page.get_by_test_id("part-cash")).to_have_text("¥150.00")
+    expect(page.get_by_test_id("personal-choice").get_by_role("link")).to_have_text("改回使用个人账户")
+    shot(page, "pay-without-personal")
+    page.get_by_role("button", name=re.compile("确认支付 · 现金 ¥150.00")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    expect(page.get_by_text("¥150.00")).to_be_visible()
+    assert balance(me) == 10_000  # nothing held from the account
+    invariants_hold()
+    page.get_by_role("button", name="确认支付").click()
+    page.get_by_role("link", name="返回商户").click()
+    page.wait_for_url(f"**/payments/orders/{number}")
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付", timeout=15_000)
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt.get_by_test_id("part-personal")).to_have_text("¥0.00")
+    expect(receipt.get_by_test_id("why-personal")).to_contain_text("您选择了不使用个人账户")
+    expect(receipt.get_by_test_id("part-cash")).to_have_text("¥150.00")
+    shot(page, "pay-without-personal-receipt")
+    assert status_of(number) == "settled" and balance(me) == 10_000
+    invariants_hold()
