@@ -94,6 +94,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("qa/search", qa_views.SearchView.as_view(), name="qa-search"),
     path("", include("portal.diseases.urls")),
     path("", include("payments.prescriptions.urls")),
+    path("", include("portal.people.api_urls")),
+    path("", include("portal.institutions.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

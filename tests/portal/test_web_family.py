@@ -91,9 +91,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_come_back(page: Any) -> Non
 def test_binding_a_spouse_who_consents_in_the_app_then_spends_from_my_account(page: Any, other_page: Any) -> None:
     me, spouse = initiator("13900005501"), adult("13900005502")
     sign_in(page, me.phone)
-    page.get_by_role("link", name="家庭共济").click()
-    page.wait_for_url("**/family/")
-    page.get_by_role("link", name="家庭共济").click()  # the chooser: family sharing, or relatives' codes
+    page.get_by_role("link", name="家庭共济").click()  # home links to each family page directly
     page.wait_for_url("**/family/sharing/")
     assert page.get_by_text("还没有家人用我的账户").is_visible()
     page.get_by_role("link", name="添加家人").click()

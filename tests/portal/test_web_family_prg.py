@@ -265,7 +265,7 @@ def test_a_resident_who_cannot_share_is_told_why_instead_of_a_form() -> None:
     assert 'data-testid="cannot-bind"' in bind and '<form class="card"' not in bind
 
 
-def test_english_family_pages_show_no_chinese(live_server: Any) -> None:
+def test_english_family_pages_show_no_chinese() -> None:
     me = initiator()
     client = signed_in(me, "en")
     for path in ("/family/", "/family/sharing/", "/family/relatives/", "/family/sharing/bind", "/family/relatives/add"):

@@ -1,0 +1,1 @@
+"""定点医药机构查询: designated hospitals and pharmacies."""

@@ -1,0 +1,1 @@
+"""消费明细: the personal-account statement with filters."""
