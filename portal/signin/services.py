@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 from datetime import timedelta
 
@@ -96,12 +97,12 @@ def otp_request(
         steps = max(from_here - settings.OTP_FREE_PER_PHONE + 1, by_address - settings.OTP_FREE_PER_ADDRESS, 0)
         challenge_demand(steps=steps, given=challenge)
     lock_key = f"otp-resend:{purpose}:" + hashlib.sha256(phone.encode()).hexdigest()
-    if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, 1, timeout=settings.OTP_RESEND_SECONDS):
-        raise DomainError(
-            OTP_TOO_SOON,
-            wait=wait_words(settings.OTP_RESEND_SECONDS),
-            details={"retry_after": settings.OTP_RESEND_SECONDS},
-        )
+    if settings.OTP_RESEND_SECONDS and not cache.add(lock_key, now.timestamp(), timeout=settings.OTP_RESEND_SECONDS):
+        sent = cache.get(lock_key)
+        left = settings.OTP_RESEND_SECONDS
+        if isinstance(sent, float):  # the time the last code went: the wait that is really left
+            left = max(1, min(left, math.ceil(settings.OTP_RESEND_SECONDS - (now.timestamp() - sent))))
+        raise DomainError(OTP_TOO_SOON, wait=wait_words(left), details={"retry_after": left})
     person = Person.objects.filter(phone=phone, insured=True).first()
     if person is not None:
         used, left = ratelimit.hit("sms-global", period=3600)

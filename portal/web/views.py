@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,17 +17,19 @@ from rest_framework.settings import api_settings
 
 from portal import ratelimit
 from portal.clientip import client_ip
-from portal.errors import RATE_LIMITED, Bilingual, DomainError, wait_words
-from portal.ledger.selectors import account_entries, personal_account
+from portal.errors import RATE_LIMITED, Bilingual, DomainError, localized_label, wait_words
+from portal.ledger.selectors import personal_account
 from portal.money import fen_to_yuan
 from portal.parsing import row_id
 from portal.people.models import Person
+from portal.people.selectors import person_for_user
 from portal.people.services import person_user
 from portal.signin.challenge import CHALLENGE_INVALID, CHALLENGE_REQUIRED
 from portal.signin.models import OtpChallenge
-from portal.signin.services import OTP_TOO_SOON, otp_request, otp_verify
+from portal.signin.services import OTP_EXPIRED, OTP_LOCKED, OTP_TOO_SOON, otp_request, otp_verify
 from portal.web.access import field_errors, resident_required, safe_next
 from portal.web.context import ELDERLY_COOKIE
+from portal.web.statement.views import recent_rows
 from vouchers.family import holdings_of_holder
 from vouchers.models import FamilyHolding, Voucher
 from vouchers.services import IDENTITY_MISMATCH, NO_PHONE, voucher_activate
@@ -42,27 +46,80 @@ def _limit_by_address(request: HttpRequest, scope: str) -> None:
         raise DomainError(RATE_LIMITED, wait=wait_words(left), details={"retry_after": left})
 
 
+SIGNIN = "signin"  # the session's memory of a sign-in under way: the phone, when the code went, errors to show
+
+
+def _signin_url(next_url: str) -> str:
+    return "/signin" if next_url == "/" else f"/signin?{urlencode({'next': next_url})}"
+
+
 def signin(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"next": safe_next(request), "phone": "", "errors": {}, "step": "phone"}
+    """Sign-in with an SMS code, post/redirect/get throughout: each POST ends in a redirect, so reload and back
+    never send a form again (nor use up one of the code's tries). The code box stays once a code went, with a
+    resend button that counts down; an expired or locked code gets a new one in one tap."""
+    next_url = safe_next(request)
+    if request.method == "GET" and person_for_user(user=request.user) is not None:
+        return HttpResponseRedirect(next_url)  # back after signing in: the home page, not the form again
+    state: dict[str, Any] = dict(request.session.get(SIGNIN) or {})
     if request.method == "POST":
-        phone = request.POST.get("phone", "").strip()
-        context["phone"] = phone
-        try:
-            if request.POST.get("step") == "code":
-                context["step"] = "code"
-                _limit_by_address(request, "otp_verify")
-                person = otp_verify(phone=phone, code=request.POST.get("code", "").strip())
-                login(request, person_user(person=person), backend="django.contrib.auth.backends.ModelBackend")
-                return HttpResponseRedirect(context["next"])
-            _limit_by_address(request, "otp_request")
-            otp_request(phone=phone, client_ip=client_ip(request), challenge=request.POST.get("challenge") or None)
-            context["step"] = "code"
-        except DomainError as error:
-            if error.code in (CHALLENGE_REQUIRED, CHALLENGE_INVALID):
-                # The page's script solves it (about a second) and sends the form again by itself.
-                context["challenge"] = json.dumps(error.details["challenge"])
-            context["errors"] = field_errors(error, {}, default="code" if context["step"] == "code" else "phone")
+        return _signin_post(request, state, next_url)
+    if request.GET.get("change"):
+        request.session.pop(SIGNIN, None)
+        state = {}
+    errors, challenge = state.pop("errors", {}), state.pop("challenge", "")
+    if errors or challenge:
+        request.session[SIGNIN] = state  # shown once
+    phone = state.get("phone", "")
+    sent_at = float(state.get("sent_at") or 0)
+    age = time.time() - sent_at
+    context = {
+        "next": next_url,
+        "phone": phone,
+        "masked_phone": f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone,
+        "errors": errors,
+        "step": "code" if sent_at else "phone",
+        "resend_in": max(0, int(settings.OTP_RESEND_SECONDS - age)) if sent_at else 0,
+        "expired": bool(sent_at) and age > settings.OTP_TTL_SECONDS,
+        "ttl_minutes": settings.OTP_TTL_SECONDS // 60,
+        "challenge": challenge,
+    }
     return render(request, "web/signin.html", context)
+
+
+# Refusals of a code that only a new code cures: the page offers one at once.
+NEEDS_NEW_CODE = {OTP_EXPIRED, OTP_LOCKED}
+
+
+def _signin_post(request: HttpRequest, state: dict[str, Any], next_url: str) -> HttpResponse:
+    step = request.POST.get("step", "send")
+    phone = request.POST.get("phone", "").strip() or state.get("phone", "")
+    state["phone"] = phone
+    errors: dict[str, str] = {}
+    try:
+        if step == "code":
+            _limit_by_address(request, "otp_verify")
+            person = otp_verify(phone=phone, code=request.POST.get("code", "").strip())
+            request.session.pop(SIGNIN, None)
+            login(request, person_user(person=person), backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(next_url)
+        _limit_by_address(request, "otp_request")
+        otp_request(phone=phone, client_ip=client_ip(request), challenge=request.POST.get("challenge") or None)
+        state["sent_at"] = time.time()
+    except DomainError as error:
+        if error.code in (CHALLENGE_REQUIRED, CHALLENGE_INVALID):
+            # The page's script solves it (about a second) and sends the form again by itself.
+            state["challenge"] = json.dumps(error.details["challenge"])
+        elif error.code == OTP_TOO_SOON:
+            state.setdefault("sent_at", time.time() - settings.OTP_RESEND_SECONDS + int(error.details["retry_after"]))
+        elif step != "code" and request.POST.get("phone"):
+            state.pop("sent_at", None)  # a number typed anew and no code went: the reason, next to the number
+        if error.code in NEEDS_NEW_CODE and state.get("sent_at"):
+            state["sent_at"] = time.time() - settings.OTP_TTL_SECONDS - 1  # offer a new code now
+        # A resend refused (too early, too often) keeps the code box: the code that went is still good.
+        errors = field_errors(error, {}, default="code" if state.get("sent_at") else "phone")
+    state["errors"] = errors
+    request.session[SIGNIN] = state
+    return HttpResponseRedirect(_signin_url(next_url))
 
 
 @require_POST
@@ -75,7 +132,6 @@ def signout(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     me: Person = request.person  # type: ignore[attr-defined]
     account = personal_account(person=me)
-    recent = list(account_entries(account_id=account.pk, limit=5)) if account else []
     voucher = Voucher.objects.filter(person=me).order_by("-pk").first()
     return render(
         request,
@@ -83,7 +139,10 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "me": me,
             "balance": fen_to_yuan(account.balance) if account else None,
-            "recent": [(entry, fen_to_yuan(entry.amount)) for entry in recent],
+            # In words, like the statement: money on hold for an unpaid bill is not shown as paid.
+            "recent": recent_rows(me=me, account=account),
+            "has_account": account is not None,
+            "insurance_type": localized_label(me.get_insurance_type_display()),
             "voucher": voucher,
         },
     )

@@ -26,8 +26,8 @@ def test_sign_in_codes_from_one_address_are_limited_like_the_api(settings: Any, 
     client = Client()
     for phone in ("13900005001", "13900005002"):
         factories.person(phone=phone)
-        assert 'name="code"' in client.post("/signin", {"phone": phone}).content.decode()
-    refused = client.post("/signin", {"phone": "13900005003"}).content.decode()
+        assert 'name="code"' in client.post("/signin", {"phone": phone}, follow=True).content.decode()
+    refused = client.post("/signin", {"phone": "13900005003"}, follow=True).content.decode()
     assert 'role="alert"' in refused and "操作过于频繁" in refused
     assert len(sms_outbox) == 2
 
