@@ -120,6 +120,12 @@ def mask_id_number(number: str) -> str:
     return number[:3] + "*" * (len(number) - 5) + number[-2:]
 
 
+def mask_name(name: str) -> str:
+    """Every character but the last hidden, as the national app shows a name on the code page: ``**国``."""
+    name = name.strip()
+    return "*" * (len(name) - 1) + name[-1:] if len(name) > 1 else name
+
+
 def make_id_number(*, division_code: str, birth_date: dt.date, sequence: int) -> str:
     """Build a valid number (demo data and tests)."""
     first17 = f"{division_code}{birth_date:%Y%m%d}{sequence:03d}"

@@ -457,7 +457,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", "blob:"],  # the code page shows each new code from a fetched blob
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -85,6 +85,12 @@ class Person(models.Model):
         return self.insurance_type in (self.InsuranceType.EMPLOYEE, self.InsuranceType.RETIRED)
 
     @property
+    def masked_name(self) -> str:
+        from portal.identity import mask_name
+
+        return mask_name(self.name)
+
+    @property
     def masked_phone(self) -> str:
         return f"{self.phone[:3]}****{self.phone[-4:]}" if self.phone else ""
 

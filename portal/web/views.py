@@ -150,14 +150,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @resident_required
 def voucher(request: HttpRequest) -> HttpResponse:
+    """The code page as in the national app: whose code it is (masked), a large code that renews itself,
+    and a clear state when offline or signed out. The code is an image the server renders, so the page
+    works without scripts too (a meta refresh renews it)."""
     me: Person = request.person  # type: ignore[attr-defined]
     active = Voucher.objects.filter(person=me, status=Voucher.Status.ACTIVE).exists()
-    holdings = holdings_of_holder(holder=me).filter(status=FamilyHolding.Status.ACTIVE)
-    shown = request.GET.get("person", "")
+    holdings = list(
+        holdings_of_holder(holder=me).filter(status=FamilyHolding.Status.ACTIVE).select_related("relative__region")
+    )
+    shown = row_id(request.GET.get("person", "")) or None
+    holding = next((h for h in holdings if h.relative_id == shown), None)
+    subject = holding.relative if holding is not None and holding.relative is not None else me
+    types = dict(Person.InsuranceType.choices)
     return render(
         request,
         "web/voucher.html",
-        {"me": me, "active": active, "holdings": holdings, "shown": shown if row_id(shown) else ""},
+        {
+            "me": me,
+            "active": active,
+            "holdings": holdings,
+            "shown": str(subject.pk) if subject.pk != me.pk else "",
+            "subject": subject,
+            "relative": subject.pk != me.pk,
+            "subject_type": localized_label(types.get(subject.insurance_type, subject.insurance_type)),
+            "refresh_seconds": 30,
+        },
     )
 
 

@@ -71,6 +71,7 @@ def test_the_code_shows_refreshes_and_decodes_from_a_screenshot(page: Any) -> No
     page.clock.install()
     sign_in(page, "13900002222")
     page.get_by_role("link", name="出示医保码").click()
+    wait_until(page, "document.getElementById('code').dataset.generation === '1'")
     wait_until(page, "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0")
     first = decode_code(page)
     assert first.startswith("YB1:")
@@ -157,3 +158,83 @@ def test_a_new_user_activates_the_e_voucher_with_field_errors_in_their_language(
     page.wait_for_url("**/voucher")
     assert page.get_by_text("Your e-voucher is active").is_visible()
     assert Voucher.objects.filter(person__phone="13900004444", status=Voucher.Status.ACTIVE).exists()
+
+
+def test_the_code_page_says_whose_code_it_is_and_hides_the_code_offline_or_signed_out(page: Any) -> None:
+    person = factories.person(name="王建国", phone="13900002233")
+    voucher_issue(person=person, channel=Voucher.Channel.APP)
+    sign_in(page, "13900002233")
+    page.goto("/voucher")
+    wait_until(page, "document.getElementById('code').dataset.generation === '1'")
+    assert page.get_by_role("heading", level=1).inner_text() == "医保电子凭证"
+    assert page.get_by_test_id("masked-name").inner_text() == "**国"
+    assert page.get_by_test_id("masked-id").inner_text() == person.id_number_masked
+    assert "淮北市" in page.get_by_test_id("whose").inner_text()
+    assert page.get_by_text("请调高屏幕亮度").is_visible()
+    assert page.get_by_role("link", name="← 首页").is_visible()
+    # The per-second countdown is for the eye; a polite live region speaks once per new code.
+    assert page.get_by_test_id("countdown").get_attribute("aria-hidden") == "true"
+    assert page.locator("#said").get_attribute("aria-live") == "polite"
+
+    page.context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    assert not page.locator("#code").is_visible()
+    assert page.get_by_test_id("stopped").inner_text().startswith("网络已断开，二维码已隐藏")
+    shot(page, "voucher-offline")
+    assert page.get_by_role("link", name="重新显示二维码").is_visible()
+    page.context.set_offline(False)  # back online: a new code by itself
+    wait_until(page, "Number(document.getElementById('code').dataset.generation) >= 2")
+    wait_until(page, "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0")
+    assert page.locator("#code").is_visible() and not page.get_by_test_id("stopped").is_visible()
+    assert decode_code(page).startswith("YB1:")
+
+    # Signed out elsewhere (or the session ended): the next renewal hides the code and offers sign-in.
+    page.context.clear_cookies()
+    page.get_by_role("button", name="刷新").click()
+    wait_until(page, "!document.getElementById('stopped').hidden")
+    assert not page.locator("#code").is_visible()
+    assert page.get_by_test_id("stopped").inner_text().startswith("登录已过期，二维码已隐藏")
+    assert page.get_by_role("link", name="重新登录").get_attribute("href") == "/signin?next=%2Fvoucher"
+
+
+def test_the_code_page_works_without_javascript(browser: Any, live_server: Any) -> None:
+    person = factories.person(phone="13900002244")
+    voucher_issue(person=person, channel=Voucher.Channel.APP)
+    context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_server.url, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, "13900002244")  # with scripts, then without: the session carries over
+    nojs = browser.new_context(
+        viewport={"width": 360, "height": 780}, base_url=live_server.url, locale="zh-CN", java_script_enabled=False
+    )
+    nojs.add_cookies(context.cookies())
+    bare = nojs.new_page()
+    bare.goto("/voucher")
+    wait_until(bare, "document.getElementById('code').complete && document.getElementById('code').naturalWidth > 0")
+    assert decode_code(bare).startswith("YB1:")  # the server's image, no script needed
+    assert bare.locator("noscript").first.inner_html().strip().startswith('<meta http-equiv="refresh" content="30"')
+    shot(bare, "voucher-nojs")
+    nojs.close()
+    context.close()
+
+
+def test_a_relatives_code_is_labelled_as_theirs(page: Any) -> None:
+    from portal.people.services import person_id_number
+    from vouchers.family import holding_register_by_staff, holding_request
+
+    me = factories.person(name="赵强", phone="13900002255")
+    mother = factories.person(name="钱秀英", phone="")
+    voucher_issue(person=me, channel=Voucher.Channel.APP)
+    voucher_issue(person=mother, channel=Voucher.Channel.APP)
+    holding_register_by_staff(
+        holding_id=holding_request(holder=me, name=mother.name, id_number=person_id_number(mother)).pk
+    )
+    sign_in(page, "13900002255")
+    page.goto(f"/voucher?person={mother.pk}")
+    wait_until(page, "document.getElementById('code').dataset.generation === '1'")
+    whose = page.get_by_test_id("whose")
+    assert whose.inner_text().startswith("亲情账户 · 家人的码")
+    assert page.get_by_test_id("masked-name").inner_text() == "**英"
+    assert page.locator("#code").get_attribute("alt") == "家人的医保电子凭证二维码"
+    shot(page, "voucher-relative")
+    page.goto("/voucher")
+    assert "亲情账户" not in page.get_by_test_id("whose").inner_text()
