@@ -57,6 +57,7 @@ class EntryCard:
     url: str | None
     answer_text: str
     topic: TopicCard | None
+    regions: tuple[tuple[str, str], ...] = ()  # (code, name); none: every region
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _topics(entries: Sequence[EntryPage]) -> dict[str, TopicCard]:
 
 
 def _build_cards(entry_ids: list[int]) -> dict[int, EntryCard]:
-    entries = list(EntryPage.objects.filter(pk__in=entry_ids, live=True))
+    entries = list(EntryPage.objects.filter(pk__in=entry_ids, live=True).prefetch_related("regions"))
     topics = _topics(entries)
     return {
         entry.pk: EntryCard(
@@ -159,6 +160,7 @@ def _build_cards(entry_ids: list[int]) -> dict[int, EntryCard]:
             url=entry.url,
             answer_text=plain_text(entry.answer),
             topic=topics.get(entry.path[: -EntryPage.steplen]),
+            regions=tuple((region.code, region.name) for region in entry.regions.all()),
         )
         for entry in entries
     }

@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -41,11 +41,16 @@ class QAIndexPage(Page):
         verbose_name = "问答首页 / Q&A home"
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from portal.qa.region_pages import region_context
         from portal.qa.selectors import topics_with_counts
 
         context = super().get_context(request, *args, **kwargs)
-        context["topics"] = topics_with_counts(region=_request_region(request))
+        context.update(region_context(request))
+        context["topics"] = topics_with_counts(region=context["region"])
         return context
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _serve_remembering(super().serve(request, *args, **kwargs), request)
 
 
 class TopicPage(Page):
@@ -65,11 +70,16 @@ class TopicPage(Page):
         verbose_name = "问答主题 / Q&A topic"
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from portal.qa.selectors import entries_in_force
+        from portal.qa.region_pages import region_context
+        from portal.qa.selectors import topic_entries
 
         context = super().get_context(request, *args, **kwargs)
-        context["entries"] = entries_in_force(region=_request_region(request)).child_of(self)
+        context.update(region_context(request))
+        context["entries"], context["other_entries"] = topic_entries(topic=self, region=context["region"])
         return context
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _serve_remembering(super().serve(request, *args, **kwargs), request)
 
 
 class EntryPage(Page):
@@ -125,15 +135,39 @@ class EntryPage(Page):
         )
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from portal.errors import Bilingual
+        from portal.qa import region_pages
         from portal.qa.entry_cache import detail_of_page
 
         context = super().get_context(request, *args, **kwargs)
         detail = detail_of_page(self, preview=bool(getattr(request, "is_preview", False)))
         context["detail"] = detail
-        context["related"] = detail.related
         context["region_names"] = [name for _, name in detail.regions]
         context["not_yet_in_force"] = bool(self.effective_from and self.effective_from > timezone.localdate())
+        context.update(
+            region_pages.region_context(request, keep={"back": region_pages.safe_back(request.GET.get("back"))})
+        )
+        context["applicability"] = region_pages.applicability(
+            regions=detail.regions, choice=context["region_choice"], answer_html=str(detail.answer_html)
+        )
+        topic_url = self.url[: self.url.rstrip("/").rfind("/") + 1] if self.url else None
+        topic_name = Bilingual(detail.topic.title, detail.topic.name_en).localized() if detail.topic else ""
+        context.update(
+            region_pages.back_link(request, topic_url=topic_url if detail.topic else None, topic_name=topic_name)
+        )
+        context["related"] = [
+            {"title": item.title, "url": region_pages.with_back(item.url, context["back"])}
+            for item in detail.related
+            if item.url
+        ]
+        context["feedback_result"] = region_pages.feedback_outcome(request, entry_id=self.pk)
+        context["feedback_result_id"] = region_pages.FEEDBACK_RESULT_ID
         return context
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from portal.qa.region_pages import forget_feedback
+
+        return forget_feedback(request, _serve_remembering(super().serve(request, *args, **kwargs), request))
 
 
 class RelatedEntry(Orderable):
@@ -246,7 +280,7 @@ class SearchLog(models.Model):
         return f"{self.query} ({self.results})"
 
 
-def _request_region(request: HttpRequest) -> Any:
-    from portal.qa.selectors import region_for_request
+def _serve_remembering(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    from portal.qa.region_pages import remember_region
 
-    return region_for_request(request)
+    return remember_region(request, response)

@@ -37,7 +37,7 @@ from portal.qa.models import (
     SynonymGroup,
     TopicPage,
 )
-from portal.qa.selectors import SearchResult, search_entries
+from portal.qa.selectors import RegionalResult, SearchResult, regional_search, search_entries
 from portal.qa.text import Synonyms, current_synonyms, document_terms
 
 QA_ENTRY_NOT_FOUND = define("qa_entry_not_found", 404, "没有找到这条问答", "This Q&A entry was not found")
@@ -128,6 +128,15 @@ def search_and_log(*, query: str, region: Region | None, limit: int | None = Non
     result = search_entries(query=query, region=region, limit=limit or settings.QA_SEARCH_MAX_RESULTS)
     if result.query:
         SearchLog.objects.create(query=result.query, region=region, results=len(result.hits))
+    return result
+
+
+def regional_search_and_log(*, query: str, region: Region | None, limit: int | None = None) -> RegionalResult:
+    """The search of the pages, logged like the API's. When the region has no answer to the question, it
+    is logged as found nothing, so that the editors' report of failed searches shows what the region lacks."""
+    result = regional_search(query=query, region=region, limit=limit or settings.QA_SEARCH_MAX_RESULTS)
+    if result.query:
+        SearchLog.objects.create(query=result.query, region=region, results=len(result.hits) if result.answered else 0)
     return result
 
 

@@ -56,3 +56,9 @@ def _reindex_after_synonyms_change(sender: Any, **kwargs: Any) -> None:
 
     forget_synonyms()
     transaction.on_commit(reindex_all.delay)
+
+
+@receiver(post_save, sender="institutions.Region")
+def _forget_entries_after_a_region_changes(sender: Any, **kwargs: Any) -> None:
+    """Entries show the names of the regions they apply in."""
+    _forget_entries()
