@@ -50,3 +50,32 @@ def test_preferences_are_remembered_in_cookies() -> None:
     assert response.cookies["elderly"].value == "1" and response.cookies["django_language"].value == "en"
     page = client.get("/qa/search/").content.decode()
     assert 'class="elderly"' in page and "Large text" not in page and "Standard view" in page
+
+
+PAGES = [
+    "/", "/voucher", "/payments/", "/family/", "/family/sharing/", "/family/relatives/", "/family/sharing/bind",
+    "/family/relatives/add", "/offsite/", "/offsite/new/category", "/offsite/new/destination?province=340000",
+    "/insurance/", "/statement/", "/institutions/", "/diseases/", "/add-to-home-screen", "/signin",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_residents_page_weighs_under_40_kb_and_says_what_it_is(language: str) -> None:
+    """Issue 18's budget: under 40 KB a page (the QR image is a separate request), with one h1."""
+    from portal.people.services import person_user
+    from vouchers.models import Voucher
+    from vouchers.services import voucher_issue
+
+    me = factories.person(phone="13900007001", balance_fen=50_000)
+    voucher_issue(person=me, channel=Voucher.Channel.APP)
+    client = Client()
+    client.cookies["django_language"] = language
+    client.force_login(person_user(person=me))
+    client.get("/offsite/new")
+    client.post("/offsite/new/category", {"category": "long_term_resident"})
+    for path in PAGES:
+        response = client.get(path, follow=path == "/signin")
+        html = response.content.decode()
+        assert response.status_code == 200, path
+        assert len(response.content) < 40_000, (path, len(response.content))
+        assert html.count("<h1") == 1, path
