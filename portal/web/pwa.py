@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 
 ICONS = Path(__file__).resolve().parent / "static" / "web" / "icons"
 DAY = 24 * 3600
-THEME = "#0a6cff"
+THEME = "#0055d4"
 BACKGROUND = "#f4f6fa"
 
 # (address, file, media type)
