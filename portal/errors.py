@@ -23,9 +23,23 @@ from rest_framework.response import Response
 logger = logging.getLogger(__name__)
 
 
+def translated(zh: str, en: str) -> str:
+    """Chinese is the source language: ``zh`` is the gettext msgid, looked up in the active language's
+    catalogue (locale/<lang>/LC_MESSAGES/django.po; ``manage.py i18n_catalogue`` writes en's from the
+    English seeds beside the Chinese). A language with no catalogue entry falls back to the English seed,
+    then to Chinese, so a new language can be added with its .po alone."""
+    language = translation.get_language() or "zh-hans"
+    if language.startswith("zh"):
+        return zh
+    text = translation.gettext(zh)
+    if text == zh:
+        return en  # not in the catalogue (built at run time, or deliberately empty in English): the seed
+    return text
+
+
 @dataclass(frozen=True)
 class Bilingual:
-    """A message parameter that itself has a zh-hans and an English form."""
+    """A text in Chinese (the source, and the gettext msgid) with its English seed for the catalogue."""
 
     zh: str
     en: str
@@ -34,8 +48,8 @@ class Bilingual:
         return self.zh
 
     def localized(self) -> str:
-        """The form for the active language (zh-hans unless the request asked for English)."""
-        return self.en if (translation.get_language() or "").startswith("en") else self.zh
+        """The text in the active language, from its gettext catalogue."""
+        return translated(self.zh, self.en)
 
 
 def wait_words(seconds: int | float) -> Bilingual:
@@ -55,7 +69,7 @@ def localized_label(label: object) -> str:
     """A label written "中文 / English" (our model choices) in the request's language."""
     zh, _, en = str(label).partition(" / ")
     en = en.strip() or zh.strip()
-    return Bilingual(zh.strip(), en[:1].upper() + en[1:]).localized()
+    return translated(zh.strip(), en[:1].upper() + en[1:])
 
 
 @dataclass(frozen=True)
@@ -80,10 +94,9 @@ def define(code: str, status: int, zh: str, en: str) -> str:
 
 def localized_message(code: str, params: dict[str, Any] | None = None, language: str | None = None) -> str:
     spec = CATALOGUE[code]
-    language = language or translation.get_language() or "zh-hans"
-    english = language.startswith("en")
-    template = spec.en if english else spec.zh
-    values = {k: ((v.en if english else v.zh) if isinstance(v, Bilingual) else v) for k, v in (params or {}).items()}
+    with translation.override(language or translation.get_language() or "zh-hans"):
+        template = translated(spec.zh, spec.en)
+        values = {k: (v.localized() if isinstance(v, Bilingual) else v) for k, v in (params or {}).items()}
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):

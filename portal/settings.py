@@ -447,6 +447,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]  # zh-hans is the source language; en.po from `manage.py i18n_catalogue`
 USE_TZ = True
 
 # --- Browser policies (portal.hygiene) --------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from portal.celery import app as celery_app
@@ -36,6 +37,7 @@ def _isolation(settings: Any) -> Iterator[None]:
     LocmemSmsBackend.outbox.clear()
     cache.clear()
     forget_all()  # per-process caches (terminals, rule sets, audit rules)
+    translation.activate(settings.LANGUAGE_CODE)  # a page requested in English earlier leaves it active
     yield
     cache.clear()
 
