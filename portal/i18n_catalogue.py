@@ -44,7 +44,7 @@ def _python(base: Path) -> Iterator[tuple[str, str, str]]:
                 args = node.args[2:4] if name == "define" else node.args[:2] if name == "Bilingual" else []
                 if len(args) == 2 and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
                     zh, en = (a.value for a in args)  # type: ignore[attr-defined]
-                    yield zh, en, f"{path.relative_to(base)}:{node.lineno}"
+                    yield zh, en, str(path.relative_to(base))  # no line number: moving code keeps the .po
 
 
 def _choices() -> Iterator[tuple[str, str, str]]:

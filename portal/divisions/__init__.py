@@ -31,18 +31,18 @@ class Place:
 
     @property
     def name(self) -> str:
-        return self.name_en if _english() else self.name_zh
+        return self.name_en if english() else self.name_zh
 
     @property
     def province(self) -> str:
-        return self.province_en if _english() else self.province_zh
+        return self.province_en if english() else self.province_zh
 
     @property
     def label(self) -> str:
         """The name with its province where that helps: "马鞍山市（安徽省）" / "Ma'anshan, Anhui"."""
         if self.name_zh == self.province_zh:
             return self.name
-        return f"{self.name}, {self.province}" if _english() else f"{self.name}（{self.province}）"
+        return f"{self.name}, {self.province}" if english() else f"{self.name}（{self.province}）"
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ class Province:
 
     @property
     def name(self) -> str:
-        return self.name_en if _english() else self.name_zh
+        return self.name_en if english() else self.name_zh
 
 
-def _english() -> bool:
+def english() -> bool:
     return (translation.get_language() or "").startswith("en")
 
 
@@ -145,3 +145,11 @@ def exact(text: str) -> Place | None:
         return None
     matches = [p for p in _places().values() if query in (p.code, _plain(p.name_zh), _plain(p.name_en))]
     return matches[0] if len(matches) == 1 else None
+
+
+def display(name_zh: str) -> str:
+    """A place's Chinese name as the request's language writes it ("淮北市" -> "Huaibei" in English)."""
+    if not english():
+        return name_zh
+    found = exact(name_zh)
+    return found.name_en if found is not None else name_zh

@@ -18,6 +18,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from portal import divisions
 from portal.errors import Bilingual, localized_message
 from portal.institutions.models import Region
 from portal.qa.selectors import REGION_COOKIE, RegionChoice, chooser_regions, region_choice, scope_of
@@ -39,8 +40,8 @@ FEEDBACK_OUTCOMES = {
 
 
 def region_name(region: Region | None) -> str:
-    """A region's name as pages show it; regions have only their Chinese (proper) name."""
-    return region.name if region is not None else Bilingual("所有地区", "every region").localized()
+    """A region's name as pages show it (English pages: the national list's English name)."""
+    return region.display_name if region is not None else Bilingual("所有地区", "every region").localized()
 
 
 def region_context(request: HttpRequest, *, keep: dict[str, str] | None = None) -> dict[str, Any]:
@@ -97,7 +98,7 @@ class Applicability:
 
 def applicability(*, regions: tuple[tuple[str, str], ...], choice: RegionChoice, answer_html: str) -> Applicability:
     scope = scope_of(regions, choice.region)
-    names = "、".join(name for _, name in regions)
+    names = ("、" if not divisions.english() else ", ").join(divisions.display(name) for _, name in regions)
     here = region_name(choice.region)
     local_term = ""
     if len(regions) == 1 and "本市" in answer_html:
