@@ -16,7 +16,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 ID_NUMBER_INVALID = define(
-    "id_number_invalid", 400, "身份证号码格式不正确：{reason}", "The identity number is not valid: {reason}"
+    "id_number_invalid", 400, "身份证号有误：{reason}", "The identity number is wrong: {reason}"
 )
 
 # Province-level codes of GB/T 2260 (83: residence permits for Taiwan residents).
@@ -61,11 +61,12 @@ PROVINCE_CODES = frozenset(
 )
 
 _REASONS = {
-    "length": ("应为18位", "it must have 18 characters"),
-    "characters": ("前17位应为数字，末位为数字或X", "the first 17 must be digits and the last a digit or X"),
-    "region": ("地区代码不正确", "the region code is wrong"),
-    "birth_date": ("出生日期不正确", "the birth date is wrong"),
-    "check_digit": ("校验位不正确", "the check digit does not match"),
+    # In the words a resident uses: never "校验位" / "check digit".
+    "length": ("应为 18 位", "it must have 18 characters"),
+    "characters": ("只能有数字，最后一位可以是 X", "it has only digits, and the last character may be X"),
+    "region": ("前两位不对，请核对", "the first two digits are wrong; check them"),
+    "birth_date": ("出生日期（第 7 到 14 位）不对", "the date of birth (characters 7 to 14) is wrong"),
+    "check_digit": ("最后一位不对，请核对", "the last character is wrong; check it"),
 }
 
 

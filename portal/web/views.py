@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from portal import ratelimit
 from portal.clientip import client_ip
 from portal.errors import RATE_LIMITED, Bilingual, DomainError, localized_label, wait_words
+from portal.identity import ID_NUMBER_INVALID
 from portal.ledger.selectors import personal_account
 from portal.money import fen_to_yuan
 from portal.parsing import row_id
@@ -178,7 +179,12 @@ def voucher(request: HttpRequest) -> HttpResponse:
     )
 
 
-ACTIVATION_FIELDS = {IDENTITY_MISMATCH: "id_number"}
+ACTIVATION_FIELDS = {IDENTITY_MISMATCH: "id_number", ID_NUMBER_INVALID: "id_number"}
+ENTER = {
+    "name": Bilingual("请输入您的姓名", "Enter your name"),
+    "id_number": Bilingual("请输入您的身份证号", "Enter your identity number"),
+    "sms_code": Bilingual("请输入短信验证码", "Enter the code we sent by text message"),
+}
 
 
 @resident_required
@@ -199,9 +205,7 @@ def activate(request: HttpRequest) -> HttpResponse:
                 context["sent"] = True
                 missing = [key for key, value in values.items() if not value]
                 if missing:
-                    context["errors"] = {
-                        key: Bilingual("请填写此项", "Please fill this in").localized() for key in missing
-                    }
+                    context["errors"] = {key: ENTER[key].localized() for key in missing}  # every one at once
                 else:
                     voucher_activate(person=me, channel="web", **values)
                     messages.success(request, Bilingual("医保电子凭证已激活", "Your e-voucher is active").localized())

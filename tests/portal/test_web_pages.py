@@ -79,3 +79,19 @@ def test_every_residents_page_weighs_under_40_kb_and_says_what_it_is(language: s
         assert response.status_code == 200, path
         assert len(response.content) < 40_000, (path, len(response.content))
         assert html.count("<h1") == 1, path
+
+
+def test_activation_lists_every_empty_field_at_once_and_says_what_to_enter() -> None:
+    from portal.people.services import person_user
+
+    client = Client()
+    client.force_login(person_user(person=factories.person(phone="13900007002")))
+    html = client.post("/voucher/activate", {"name": "", "id_number": "", "sms_code": ""}).content.decode()
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    for field, words in [
+        ("name", "请输入您的姓名"),
+        ("id_number", "请输入您的身份证号"),
+        ("sms_code", "请输入短信验证码"),
+    ]:
+        assert f'<a href="#{field}">{words}</a>' in summary
+    assert "格式不正确" not in html and "请填写此项" not in html
