@@ -68,8 +68,8 @@ def wait_words(seconds: int | float) -> Bilingual:
 def localized_label(label: object) -> str:
     """A label written "中文 / English" (our model choices) in the request's language."""
     zh, _, en = str(label).partition(" / ")
-    en = en.strip() or zh.strip()
-    return translated(zh.strip(), en[:1].upper() + en[1:])
+    text = translated(zh.strip(), en.strip() or zh.strip())
+    return text[:1].upper() + text[1:]  # a label starts with a capital ("Approved"); in a sentence it does not
 
 
 @dataclass(frozen=True)

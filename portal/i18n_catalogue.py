@@ -52,9 +52,8 @@ def _choices() -> Iterator[tuple[str, str, str]]:
         for field in model._meta.get_fields():
             for _, label in getattr(field, "choices", None) or []:
                 zh, sep, en = str(label).partition(" / ")
-                if sep and en.strip():
-                    en = en.strip()
-                    yield zh.strip(), en[:1].upper() + en[1:], f"{model._meta.label}.{field.name}"
+                if sep and en.strip():  # as written: lower case in sentences, localized_label capitalizes
+                    yield zh.strip(), en.strip(), f"{model._meta.label}.{field.name}"
 
 
 def pairs() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
