@@ -15,9 +15,7 @@ from portal.parsing import ascii_digits
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
-ID_NUMBER_INVALID = define(
-    "id_number_invalid", 400, "身份证号有误：{reason}", "The identity number is wrong: {reason}"
-)
+ID_NUMBER_INVALID = define("id_number_invalid", 400, "身份证号有误：{reason}", "The identity number is wrong: {reason}")
 
 # Province-level codes of GB/T 2260 (83: residence permits for Taiwan residents).
 PROVINCE_CODES = frozenset(
