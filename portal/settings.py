@@ -356,6 +356,9 @@ if SMS_BACKEND.endswith("AliyunSmsBackend") and not (
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300, minimum=60, maximum=900)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5, minimum=1, maximum=10)
 OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60, minimum=0)
+# A new e-voucher signing key is in the JWKS this long before it signs, so terminals that refetch the keys
+# in that time never see a code of a key they do not hold (docs/e-voucher-code.md).
+VOUCHER_KEY_LEAD_SECONDS = env_int("VOUCHER_KEY_LEAD_SECONDS", 600, minimum=0)
 OTP_MAX_PER_PHONE_PER_DAY = env_int("OTP_MAX_PER_PHONE_PER_DAY", 10, minimum=1)  # per phone and address
 OTP_FREE_PER_PHONE = env_int("OTP_FREE_PER_PHONE", 3, minimum=1)  # a day, then a proof-of-work check first
 OTP_FREE_PER_ADDRESS = env_int("OTP_FREE_PER_ADDRESS", 5, minimum=1)  # an hour, then the same

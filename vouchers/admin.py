@@ -73,8 +73,8 @@ class FamilyHoldingAdmin(ReadOnlyAdmin):
 
 @admin.register(SigningKey)
 class SigningKeyAdmin(ReadOnlyAdmin):
-    list_display = ["short_id", "kid", "created_at", "signs_until", "verifies_until"]
-    fields = ["short_id", "kid", "public_key", "created_at", "signs_until", "verifies_until"]
+    list_display = ["short_id", "kid", "created_at", "signs_from", "signs_until", "verifies_until"]
+    fields = ["short_id", "kid", "public_key", "created_at", "signs_from", "signs_until", "verifies_until"]
     actions = ["rotate"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -83,7 +83,10 @@ class SigningKeyAdmin(ReadOnlyAdmin):
     @admin.action(description="轮换签名密钥 / rotate the signing key now")
     def rotate(self, request: HttpRequest, queryset: QuerySet[SigningKey]) -> None:
         key = key_create()
-        messages.success(request, f"New signing key {key.short_id}")
+        starts = f"{key.signs_from:%Y-%m-%d %H:%M:%S}" if key.signs_from else "now"
+        messages.success(
+            request, f"新签名密钥 {key.short_id}：已发布，{starts} 起签名 / published now, signs from {starts}"
+        )
 
 
 @admin.register(ScanSession)

@@ -24,6 +24,9 @@ class SigningKey(models.Model):
     public_key = models.CharField(max_length=64, help_text="Raw public key, base64url.")
     private_key_encrypted = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    signs_from = models.DateTimeField(
+        null=True, blank=True, help_text="Published at once, signing from then (empty: from its creation)."
+    )
     signs_until = models.DateTimeField(null=True, blank=True, help_text="Set when a newer key takes over.")
     verifies_until = models.DateTimeField(null=True, blank=True, help_text="Codes it signed have expired by then.")
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.people.models import Person
 from vouchers import codec
-from vouchers.keys import verifying_keys_queryset
+from vouchers.keys import ring, verifying_keys_queryset
 from vouchers.models import ScanSession, Voucher, VoucherEvent
 
 # Codes of a suspended or revoked voucher stop being issued at once and expire within a minute;
@@ -19,6 +19,9 @@ REVOCATION_WINDOW = timedelta(days=1)
 
 
 def jwks() -> dict[str, Any]:
+    """The published keys, newest first; a key announced ahead of signing (``signs_from`` in the future)
+    is here from its creation. Never empty: with no key signing, one is made first."""
+    ring()
     keys = []
     for key in verifying_keys_queryset().order_by("-created_at"):
         keys.append(
@@ -30,6 +33,7 @@ def jwks() -> dict[str, Any]:
                 "use": "sig",
                 "alg": "EdDSA",
                 "short_id": key.short_id,
+                "signs_from": (key.signs_from or key.created_at).isoformat(),
                 "signs_until": key.signs_until.isoformat() if key.signs_until else None,
                 "verifies_until": key.verifies_until.isoformat() if key.verifies_until else None,
             }
@@ -53,8 +57,8 @@ def revocations(*, kid: str | None = None) -> dict[str, Any]:
         ).values_list("ref", flat=True)
     )
     keys = verifying_keys_queryset()
-    if kid is not None:
-        keys = keys.filter(kid=kid)
+    if kid is not None:  # the full thumbprint, or the 8-hex short id a code carries
+        keys = keys.filter(Q(kid=kid) | Q(short_id=kid.lower()))
     listed = {
         key.kid: sorted(codec.revocation_id(bytes.fromhex(key.short_id), bytes.fromhex(ref)) for ref in refs)
         for key in keys

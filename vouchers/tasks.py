@@ -5,7 +5,8 @@ from vouchers.keys import key_rotate_if_due
 
 @shared_task(name="vouchers.tasks.rotate_signing_key", time_limit=60, soft_time_limit=50)
 def rotate_signing_key() -> str | None:
-    """Daily: a new signing key; the previous one verifies until its codes have expired."""
+    """Daily: a new signing key, published VOUCHER_KEY_LEAD_SECONDS before it signs; the previous one signs
+    until then and verifies until its codes have expired."""
     key = key_rotate_if_due()
     return key.short_id if key else None
 

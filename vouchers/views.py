@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.http import HttpResponse
@@ -270,29 +272,41 @@ class ScanView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _conditional(request: Request, document: dict[str, Any], etag: str, cache: str) -> Response:
+    """The document, or 304 Not Modified when the client's ``If-None-Match`` names the same version."""
+    headers = {"Cache-Control": cache, "ETag": etag}
+    wanted = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
+    if etag in wanted or "*" in wanted:
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(document, headers=headers)
+
+
 class JwksView(APIView):
-    """Public keys that verify voucher codes (RFC 7517; kid = RFC 7638 thumbprint)."""
+    """Public keys that verify voucher codes (RFC 7517; kid = RFC 7638 thumbprint). A new key is here
+    ``VOUCHER_KEY_LEAD_SECONDS`` before it signs. Conditional GET: ``If-None-Match`` with the ETag gives 304."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: None}, tags=["e-voucher keys"])
+    @extend_schema(responses={200: None, 304: None}, tags=["e-voucher keys"])
     def get(self, request: Request) -> Response:
-        return Response(selectors.jwks(), headers={"Cache-Control": "public, max-age=60"})
+        document = selectors.jwks()
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+        return _conditional(request, document, f'"{digest}"', "public, max-age=60")
 
 
 class RevocationsView(APIView):
-    """Revocation ids of suspended and revoked vouchers per key, with a version number."""
+    """Revocation ids of suspended and revoked vouchers per key, with a version number (the ETag)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: None}, tags=["e-voucher keys"])
+    @extend_schema(responses={200: None, 304: None}, tags=["e-voucher keys"])
     def get(self, request: Request, kid: str | None = None) -> Response:
         document = selectors.revocations(kid=kid)
-        if kid is not None and kid not in document["keys"]:
+        if kid is not None and not document["keys"]:
             raise DomainError(NOT_FOUND)
-        return Response(document, headers={"Cache-Control": "public, max-age=30", "ETag": f'"{document["version"]}"'})
+        return _conditional(request, document, f'"{document["version"]}"', "public, max-age=30")
 
 
 class RevocationsForKeyView(RevocationsView):

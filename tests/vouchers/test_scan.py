@@ -16,7 +16,7 @@ from tests.conftest import TerminalClient, needs_postgres
 from tests.vouchers.conftest import hospital, pharmacy, resident_with_voucher
 from vouchers import codec, scanning
 from vouchers.family import holding_consent_in_app, holding_remove, holding_request
-from vouchers.keys import key_create, ring_reset
+from vouchers.keys import key_create, key_rotate_if_due, ring_reset
 from vouchers.models import ScanSession, SigningKey
 from vouchers.scanning import code_issue
 from vouchers.services import voucher_change_status
@@ -181,14 +181,14 @@ def test_only_terminals_scan(resident_api, api) -> None:
 def test_after_a_rotation_old_codes_verify_until_their_keys_retire(terminal_api) -> None:
     person, _ = resident_with_voucher()
     old_code = _code(person)
-    key_create()
+    key_create(lead=timedelta(0))  # signing at once (the default waits VOUCHER_KEY_LEAD_SECONDS)
     new_code = _code(person)
     assert codec.decode(old_code)[0].key_id != codec.decode(new_code)[0].key_id
     client = terminal_api(pharmacy())
     assert _scan(client, old_code).status_code == 201
     assert _scan(client, new_code).status_code == 201
     stale_code = _code(person)  # signed by the current key; now retire every key but a brand-new one
-    newest = key_create()
+    newest = key_create(lead=timedelta(0))
     SigningKey.objects.exclude(pk=newest.pk).update(verifies_until=timezone.now() - timedelta(seconds=1))
     ring_reset()
     assert _scan(client, stale_code).json()["code"] == "code_unknown_key"
@@ -261,3 +261,54 @@ def test_a_code_of_an_unknown_version_says_so(terminal_api) -> None:
     newer = codec.PREFIX + base45.b45encode(b"\x02" + body[1:] + signature).decode()
     response = _scan(terminal_api(pharmacy()), newer)
     assert response.status_code == 400 and response.json()["code"] == "code_unsupported_version"
+
+
+def test_a_new_key_is_published_ahead_of_signing_and_takes_over_on_time(api, terminal_api, settings) -> None:
+    """A terminal that fetched the JWKS during the lead time holds the new key before any code uses it."""
+    settings.VOUCHER_KEY_LEAD_SECONDS = 600
+    person, _ = resident_with_voucher()
+    before = _code(person)
+    old_id = codec.decode(before)[0].key_id
+    new = key_create()
+    published = api.get("/.well-known/jwks.json").json()["keys"]
+    assert [k["short_id"] for k in published][:2] == [new.short_id, old_id.hex()]  # the new key, already listed
+    assert (
+        published[0]["signs_from"] > published[1]["signs_from"]
+        and published[1]["signs_until"] == published[0]["signs_from"]
+    )
+    during = _code(person)
+    assert codec.decode(during)[0].key_id == old_id  # the old key signs on during the lead time
+    assert key_rotate_if_due(max_age=timedelta(0)) is None  # a rotation under way is not started again
+    # Ten minutes later (moved in the database): the new key signs, the old one still verifies its codes.
+    later = timezone.now() - timedelta(seconds=1)
+    SigningKey.objects.filter(pk=new.pk).update(signs_from=later)
+    SigningKey.objects.exclude(pk=new.pk).update(signs_until=later)
+    ring_reset()
+    after = _code(person)
+    assert codec.decode(after)[0].key_id.hex() == new.short_id
+    client = terminal_api(pharmacy())
+    assert _scan(client, during).status_code == 201 and _scan(client, after).status_code == 201
+
+
+def test_the_jwks_is_never_empty_and_conditional_gets_answer_304(api) -> None:
+    SigningKey.objects.all().delete()
+    ring_reset()
+    first = api.get("/.well-known/jwks.json")
+    assert len(first.json()["keys"]) == 1  # a fresh deployment: a key before any code was issued
+    again = api.get("/.well-known/jwks.json", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
+    lists = api.get("/api/v1/vouchers/revocations")
+    assert api.get("/api/v1/vouchers/revocations", headers={"If-None-Match": lists["ETag"]}).status_code == 304
+    assert api.get("/api/v1/vouchers/revocations", headers={"If-None-Match": '"0x"'}).status_code == 200
+
+
+def test_a_revocation_list_is_found_by_the_short_id_a_code_carries(api) -> None:
+    person, voucher = resident_with_voucher()
+    key_id = codec.decode(_code(person))[0].key_id
+    voucher_change_status(voucher_id=voucher.pk, new_status="suspended", reason="lost_phone", actor=None)
+    by_short = api.get(f"/api/v1/vouchers/revocations/{key_id.hex()}").json()
+    by_short_upper = api.get(f"/api/v1/vouchers/revocations/{key_id.hex().upper()}").json()
+    (kid,) = by_short["keys"]
+    assert codec.b64url_decode(kid)[:4] == key_id and by_short["keys"] == by_short_upper["keys"]
+    assert codec.revocation_id(key_id, bytes.fromhex(voucher.ref)) in by_short["keys"][kid]
+    assert api.get("/api/v1/vouchers/revocations/00000000").status_code == 404

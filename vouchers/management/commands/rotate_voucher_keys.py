@@ -16,4 +16,7 @@ class Command(BaseCommand):
         if key is None:
             self.stdout.write("The current key is not due for rotation.")
         else:
-            self.stdout.write(self.style.SUCCESS(f"New signing key {key.short_id} ({key.kid})."))
+            starts = key.signs_from.isoformat() if key.signs_from else "now"
+            self.stdout.write(
+                self.style.SUCCESS(f"New signing key {key.short_id} ({key.kid}): published now, signs from {starts}.")
+            )
