@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import segno
+import qrcode
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.svg import SvgPathFillImage
+from qrcode.util import MODE_ALPHA_NUM, QRData
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
@@ -87,19 +90,24 @@ class IssuedCode:
     holder: Person | None
 
     def svg(self) -> bytes:
+        """Vector paths on a white ground (a scanner reads it on any page colour)."""
         out = io.BytesIO()
-        qr_code(self.text).save(out, kind="svg", scale=4, border=4, xmldecl=False)
+        qr_code(self.text).make_image(image_factory=SvgPathFillImage).save(out)
         return out.getvalue()
 
     def png(self, scale: int = 6) -> bytes:
         out = io.BytesIO()
-        qr_code(self.text).save(out, kind="png", scale=scale, border=4)
+        qr_code(self.text, box_size=scale).make_image().save(out)
         return out.getvalue()
 
 
-def qr_code(text: str) -> segno.QRCode:
-    """Error correction M, alphanumeric mode (Base45 uses only QR's alphanumeric characters)."""
-    return segno.make_qr(text, error="m", boost_error=False, mode="alphanumeric")
+def qr_code(text: str, *, box_size: int = 4) -> qrcode.QRCode:
+    """The design card's ``qrcode``: error correction M, alphanumeric mode (Base45 uses only QR's
+    alphanumeric characters), the smallest version that holds it (6 for our codes), a 4-module quiet zone."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=4)
+    qr.add_data(QRData(text, mode=MODE_ALPHA_NUM))
+    qr.make(fit=True)
+    return qr
 
 
 def _now() -> float:
