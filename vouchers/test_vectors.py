@@ -106,6 +106,11 @@ def build() -> dict[str, Any]:
         {"name": "empty", "code": "", "expect": "malformed"},
         {"name": "oversize", "code": good + "A" * 150, "expect": "malformed"},
         {"name": "lower case (not QR alphanumeric)", "code": good.lower(), "expect": "malformed"},
+        # Whitespace: around the code it is removed (scanners add CR/LF); inside, a space is Base45 data;
+        # the 200-character limit counts before it is removed.
+        {"name": "valid, with a scanner's space and CR LF around it", "code": f" {good}\r\n", "expect": "valid"},
+        {"name": "a space inside the code", "code": good[:40] + " " + good[40:], "expect": "malformed"},
+        {"name": "padded past 200 characters", "code": good + " " * 60, "expect": "malformed"},
         {
             "name": "version 2",
             "code": codec.PREFIX + base45.b45encode(b"\x02" + bytes(tampered_raw)[1:]).decode(),

@@ -40,7 +40,7 @@ def test_node_and_python_agree_on_every_vector() -> None:
         "--jwks", str(VECTORS / "jwks.json"),
         "--revocations", str(VECTORS / "revocations.json"),
     )  # fmt: skip
-    assert len(from_node) == len(vectors["vectors"]) == 19
+    assert len(from_node) == len(vectors["vectors"]) == 22
     for vector in vectors["vectors"]:
         python = verify.check(vector["code"], jwks=jwks, revocations=revocations, now=vectors["clock"])
         assert from_node[vector["name"]] == vector["expect"] == (python["reason"] if not python["valid"] else "valid")
