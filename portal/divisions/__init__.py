@@ -153,3 +153,8 @@ def display(name_zh: str) -> str:
         return name_zh
     found = exact(name_zh)
     return found.name_en if found is not None else name_zh
+
+
+def join_names(names: list[str] | tuple[str, ...]) -> str:
+    """Place names joined in the request's language: "淮北市、马鞍山市" / "Huaibei, Ma'anshan"."""
+    return (", " if english() else "、").join(display(name) for name in names)

@@ -29,13 +29,10 @@ class Region(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the request's language: the national list's English name in English pages."""
-        from django.utils import translation
-
         from portal import divisions
 
         place = divisions.place(self.code)
-        english = (translation.get_language() or "").startswith("en")
-        return place.name_en if english and place is not None else self.name
+        return place.name_en if divisions.english() and place is not None else self.name
 
 
 class Institution(models.Model):

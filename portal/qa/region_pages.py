@@ -98,7 +98,7 @@ class Applicability:
 
 def applicability(*, regions: tuple[tuple[str, str], ...], choice: RegionChoice, answer_html: str) -> Applicability:
     scope = scope_of(regions, choice.region)
-    names = ("、" if not divisions.english() else ", ").join(divisions.display(name) for _, name in regions)
+    names = divisions.join_names([name for _, name in regions])
     here = region_name(choice.region)
     local_term = ""
     if len(regions) == 1 and "本市" in answer_html:

@@ -14,9 +14,6 @@ def bi(zh: str, en: str) -> str:
 @register.filter
 def places(names: list[str] | tuple[str, ...]) -> str:
     """Region names joined in the request's language: "淮北市、马鞍山市" / "Huaibei, Ma'anshan"."""
-    from django.utils import translation
-
     from portal import divisions
 
-    english = (translation.get_language() or "").startswith("en")
-    return (", " if english else "、").join(divisions.display(name) for name in names)
+    return divisions.join_names(names)

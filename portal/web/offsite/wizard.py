@@ -29,7 +29,6 @@ from portal.web.offsite import forms
 from portal.web.offsite.views import (
     LIST_URL,
     _category_facts,
-    _english,
     _me,
     _refusal,
     _relatives,
@@ -279,7 +278,7 @@ def _get_destination(
         "in_province": divisions.in_province(province) if province else [],
         "provinces": divisions.provinces(),
         "chosen": chosen,
-        "source": divisions.SOURCE_EN if _english() else divisions.SOURCE,
+        "source": divisions.SOURCE_EN if divisions.english() else divisions.SOURCE,
     }
 
 
@@ -400,7 +399,7 @@ def _get_confirm(
         "place": place.label if place else draft["destination"],
         "values": draft,
         "has_end": category.validity_days is not None,
-        "commitment": {"version": text.version, "text": text.text_en if _english() else text.text_zh},
+        "commitment": {"version": text.version, "text": text.text_en if divisions.english() else text.text_zh},
         "can_choose_person": "who" in _steps(me),
     }
 
