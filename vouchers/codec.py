@@ -28,8 +28,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import base45
@@ -100,8 +102,43 @@ def short_key_id(public_key: Ed25519PublicKey) -> bytes:
 
 
 def revocation_id(key_id: bytes, voucher_ref: bytes) -> str:
-    """What revocation lists publish for a voucher: an HMAC keyed by the key id, no personal data."""
+    """What revocation lists publish for a voucher (revoked or suspended): an HMAC keyed by the key id, no
+    personal data."""
     return hmac.new(b"yb-revocation:" + key_id, voucher_ref, hashlib.sha256).hexdigest()[:16]
+
+
+def holder_revocation_id(key_id: bytes, voucher_ref: bytes, holder_ref: bytes) -> str:
+    """What revocation lists publish for a removed holding: the same HMAC over the relative's voucher ref
+    followed by the holder ref the codes carry (16 bytes, so it never equals a voucher's id)."""
+    return hmac.new(b"yb-revocation:" + key_id, voucher_ref + holder_ref, hashlib.sha256).hexdigest()[:16]
+
+
+# The kinds of entry a revocation list holds, in the order a verifier checks them, each its own verdict.
+REVOCATION_KINDS = ("revoked", "suspended", "holder_removed")
+
+
+@dataclass(frozen=True)
+class Revocations:
+    """One key's published lists: revocation ids of revoked and of suspended vouchers, and of removed holdings."""
+
+    revoked: frozenset[str] = field(default_factory=frozenset)
+    suspended: frozenset[str] = field(default_factory=frozenset)
+    holder_removed: frozenset[str] = field(default_factory=frozenset)
+
+    def refusal(self, payload: Payload) -> str | None:
+        """The verdict for a code of this key, or None when no list names it."""
+        rid = revocation_id(payload.key_id, payload.voucher_ref)
+        if rid in self.revoked:
+            return "revoked"
+        if rid in self.suspended:
+            return "suspended"
+        holder = payload.holder_ref
+        if (
+            holder is not None
+            and holder_revocation_id(payload.key_id, payload.voucher_ref, holder) in self.holder_removed
+        ):
+            return "holder_removed"
+        return None
 
 
 def encode(payload: Payload, private_key: Ed25519PrivateKey) -> str:
@@ -143,15 +180,26 @@ def verify(
     public_keys: dict[bytes, Ed25519PublicKey],
     now: float,
     skew: int = 5,
-    revoked: dict[bytes, set[str]] | None = None,
+    revoked: dict[bytes, Revocations] | None = None,
+    signs_from: dict[bytes, int] | None = None,
 ) -> Payload:
     """Check a code completely except its one-time use. Raises :class:`CodeError`.
 
-    ``public_keys`` maps 4-byte key ids to keys still allowed to verify; ``revoked`` maps key ids to
-    published revocation ids.
+    ``public_keys`` maps 4-byte key ids to keys still allowed to verify; ``signs_from`` maps key ids to the
+    Unix second each key starts signing (a key published ahead of signing); ``revoked`` maps key ids to
+    the key's published revocation lists.
     """
     payload, body, signature = decode(text)
-    return verify_decoded(payload, body, signature, public_keys=public_keys, now=now, skew=skew, revoked=revoked)
+    return verify_decoded(
+        payload,
+        body,
+        signature,
+        public_keys=public_keys,
+        now=now,
+        skew=skew,
+        revoked=revoked,
+        signs_from=signs_from,
+    )
 
 
 def verify_decoded(
@@ -162,13 +210,17 @@ def verify_decoded(
     public_keys: dict[bytes, Ed25519PublicKey],
     now: float,
     skew: int = 5,
-    revoked: dict[bytes, set[str]] | None = None,
+    revoked: dict[bytes, Revocations] | None = None,
+    signs_from: dict[bytes, int] | None = None,
 ) -> Payload:
     """:func:`verify` for a code already parsed by :func:`decode` (its three parts), so a caller that read
     the payload first (to pick the keys) does not decode the text twice."""
     key = public_keys.get(payload.key_id)
     if key is None:
         raise CodeError("unknown_key", payload.key_id.hex())
+    starts = signs_from.get(payload.key_id) if signs_from is not None else None
+    if starts is not None and payload.issued_at < starts - skew:
+        raise CodeError("unknown_key", f"{payload.key_id.hex()} does not sign before {starts}")
     try:
         key.verify(signature, body)
     except InvalidSignature:
@@ -177,23 +229,79 @@ def verify_decoded(
         raise CodeError("not_yet_valid")
     if now > payload.expires_at + skew:
         raise CodeError("expired")
-    if revoked is not None and revocation_id(payload.key_id, payload.voucher_ref) in revoked.get(payload.key_id, set()):
-        raise CodeError("revoked")
+    lists = revoked.get(payload.key_id) if revoked is not None else None
+    refusal = lists.refusal(payload) if lists is not None else None
+    if refusal is not None:
+        raise CodeError(refusal)
     return payload
 
 
-def keys_from_jwks(document: dict[str, Any]) -> dict[bytes, Ed25519PublicKey]:
-    keys: dict[bytes, Ed25519PublicKey] = {}
+# signs_from in a JWKS: RFC 3339 with an offset, at most 6 fraction digits (docs/e-voucher-code.md, section 4).
+_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?:Z|([+-])(\d{2}):(\d{2}))", re.ASCII
+)
+_UNREADABLE = object()
+
+
+def _signs_from(value: Any) -> int | object | None:
+    """A key's ``signs_from`` as the Unix second (rounded down); None when absent or null; ``_UNREADABLE``
+    when it is not such a time or names a date that does not exist (the key is then not trusted)."""
+    if value is None:
+        return None
+    match = _TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return _UNREADABLE
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    sign, off_hours, off_minutes = match.groups()[6:]
+    if year < 1970 or (sign and (int(off_hours) > 23 or int(off_minutes) > 59)):
+        return _UNREADABLE
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return _UNREADABLE
+    offset = (1 if sign == "+" else -1) * (int(off_hours) * 60 + int(off_minutes)) if sign else 0
+    return int(moment.timestamp()) - offset * 60
+
+
+def _trusted_jwks(document: dict[str, Any]) -> list[tuple[bytes, Ed25519PublicKey, int | None]]:
+    """(short id, key, signs_from) of each key a verifier may use: an Ed25519 key whose ``kid`` is its
+    thumbprint and whose ``signs_from``, if given, can be read."""
+    trusted = []
     for jwk in document.get("keys", []):
-        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or not isinstance(jwk.get("x"), str):
             continue
         key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
         if b64url(thumbprint(key)) != jwk.get("kid"):
             continue  # a key whose id is not its thumbprint is not trusted
-        keys[short_key_id(key)] = key
-    return keys
+        starts = _signs_from(jwk.get("signs_from"))
+        if starts is _UNREADABLE:
+            continue  # nor one whose signing start cannot be read
+        trusted.append((short_key_id(key), key, starts if isinstance(starts, int) else None))
+    return trusted
 
 
-def revocations_from_document(document: dict[str, Any]) -> dict[bytes, set[str]]:
-    """``{"version": N, "keys": {"<kid>": ["rid", ...]}}`` -> short key id -> revocation ids."""
-    return {b64url_decode(kid)[:4]: set(rids) for kid, rids in document.get("keys", {}).items()}
+def keys_from_jwks(document: dict[str, Any]) -> dict[bytes, Ed25519PublicKey]:
+    return {short: key for short, key, _ in _trusted_jwks(document)}
+
+
+def signs_from_jwks(document: dict[str, Any]) -> dict[bytes, int]:
+    """Short key id -> the Unix second (rounded down) from which the key signs, for the trusted keys that
+    say so. A key without ``signs_from`` has signed since it was published."""
+    return {short: starts for short, _, starts in _trusted_jwks(document) if starts is not None}
+
+
+def revocations_from_document(document: dict[str, Any]) -> dict[bytes, Revocations]:
+    """``{"version": N, "keys": {"<kid>": {"revoked": [...], "suspended": [...], "holder_removed": [...]}}}``
+    -> short key id -> its lists (a missing list is empty)."""
+    found: dict[bytes, Revocations] = {}
+    for kid, lists in document.get("keys", {}).items():
+        if not isinstance(lists, dict):
+            raise ValueError(f"revocation lists of {kid}: not an object")
+        sets: dict[str, frozenset[str]] = {}
+        for kind in REVOCATION_KINDS:
+            ids = lists.get(kind, [])
+            if not isinstance(ids, list):
+                raise ValueError(f"revocation lists of {kid}: {kind} is not an array")
+            sets[kind] = frozenset(ids)
+        found[b64url_decode(kid)[:4]] = Revocations(**sets)
+    return found

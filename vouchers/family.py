@@ -54,22 +54,44 @@ def holders_of_relative(*, relative: Person) -> QuerySet[FamilyHolding]:
     )
 
 
+# --- The one access rule of the resident API and pages ------------------------------------------------
+# A resident sees and acts for themself and for the relatives whose e-voucher code they actively hold
+# (亲情账户: consented, not removed); nobody else. Every view asks these selectors, never the holdings.
+
+
+def _active_holdings(holder: Person) -> QuerySet[FamilyHolding]:
+    return FamilyHolding.objects.filter(holder=holder, status=FamilyHolding.Status.ACTIVE, relative__isnull=False)
+
+
 def relatives_held_by(*, holder: Person) -> list[Person]:
     """The relatives whose e-voucher ``holder`` actively holds (consented, not removed)."""
-    held = FamilyHolding.objects.filter(holder=holder, status=FamilyHolding.Status.ACTIVE, relative__isnull=False)
-    return [h.relative for h in held.select_related("relative", "relative__region") if h.relative is not None]
+    held = _active_holdings(holder).select_related("relative", "relative__region")
+    return [h.relative for h in held if h.relative is not None]
 
 
 def people_visible_to(*, viewer: Person) -> list[int]:
-    """The one access rule of the resident API and pages: me, and the relatives whose code I actively hold.
-    Their bills, receipts, filings and codes are mine to see and act on; nobody else's."""
-    held = FamilyHolding.objects.filter(holder=viewer, status=FamilyHolding.Status.ACTIVE, relative__isnull=False)
-    return [viewer.pk, *held.values_list("relative_id", flat=True)]
+    """The ids of the people ``viewer`` may see and act for: themself, and the relatives whose code they
+    actively hold. Their bills, receipts, filings and codes are the viewer's to see; nobody else's."""
+    return [viewer.pk, *_active_holdings(viewer).values_list("relative_id", flat=True)]
 
 
 def may_show_code_of(*, viewer: Person, subject: Person) -> FamilyHolding | None:
     """The active holding that lets ``viewer`` show ``subject``'s code, if any."""
-    return FamilyHolding.objects.filter(holder=viewer, relative=subject, status=FamilyHolding.Status.ACTIVE).first()
+    return _active_holdings(viewer).filter(relative=subject).first()
+
+
+def may_act_for(*, viewer: Person, person_id: int) -> bool:
+    """Whether ``viewer`` may see and act for the person ``person_id`` (themself, or a relative held)."""
+    return person_id == viewer.pk or _active_holdings(viewer).filter(relative_id=person_id).exists()
+
+
+def person_visible_to(*, viewer: Person, person_id: int | None) -> Person | None:
+    """The person a request names (``person_id``; none means the viewer) if ``viewer`` may act for them,
+    with their region; None for anyone else, so a caller answers "not found" and reveals nothing."""
+    if person_id is None or person_id == viewer.pk:
+        return viewer
+    holding = _active_holdings(viewer).filter(relative_id=person_id).select_related("relative__region").first()
+    return holding.relative if holding is not None else None
 
 
 def holding_request(*, holder: Person, name: str, id_number: str) -> FamilyHolding:

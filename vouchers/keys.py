@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -31,6 +32,9 @@ class KeyRing:
     signing_private: Ed25519PrivateKey | None
     verifying: dict[bytes, Ed25519PublicKey]  # short id -> public key
     loaded_at: float
+    # short id -> the Unix second (rounded down) the key signs from, as the JWKS publishes it: a code
+    # claiming to be signed earlier (beyond the clock skew) is refused, as offline verifiers do.
+    signs_from: dict[bytes, int] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -85,6 +89,11 @@ def key_rotate_if_due(*, max_age: timedelta = ROTATE_AFTER) -> SigningKey | None
     return key_create()
 
 
+def published_signs_from(key: SigningKey) -> datetime:
+    """The time a key signs from, as the JWKS publishes it (keys made before lead times: their creation)."""
+    return key.signs_from or key.created_at
+
+
 def verifying_keys_queryset() -> QuerySet[SigningKey]:
     now = timezone.now()
     return SigningKey.objects.filter(Q(verifies_until__isnull=True) | Q(verifies_until__gt=now))
@@ -95,15 +104,17 @@ def _load() -> KeyRing:
     signing: SigningKey | None = None
     signing_private: Ed25519PrivateKey | None = None
     verifying: dict[bytes, Ed25519PublicKey] = {}
+    signs_from: dict[bytes, int] = {}
     for key in verifying_keys_queryset():  # newest first
         public = Ed25519PublicKey.from_public_bytes(codec.b64url_decode(key.public_key))
         verifying[bytes.fromhex(key.short_id)] = public
+        signs_from[bytes.fromhex(key.short_id)] = math.floor(published_signs_from(key).timestamp())
         started = key.signs_from is None or key.signs_from <= now
         if signing is None and started and (key.signs_until is None or key.signs_until > now):
             signing = key
             raw = codec.b64url_decode(crypto.decrypt(key.private_key_encrypted, context=PRIVATE_KEY_CONTEXT))
             signing_private = Ed25519PrivateKey.from_private_bytes(raw)
-    return KeyRing(signing, signing_private, verifying, time.monotonic())
+    return KeyRing(signing, signing_private, verifying, time.monotonic(), signs_from)
 
 
 def _stale(current: KeyRing | None) -> bool:

@@ -184,9 +184,9 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> Scan:
     """Verify a scanned code completely and redeem it once. Returns the scan session's figures.
 
     The checks, in this order, each with its own refusal: the institution's kind may do this business; the
-    code (format, key, signature, time); the voucher (unknown or revoked, suspended); a holder's code: the
-    holding is still active; then the redemption itself, where the nonce's uniqueness makes a second scan of
-    the same code, concurrent or not, ``code_replayed``.
+    code (format, key and its signing start, signature, time); the voucher (unknown or revoked, suspended); a
+    holder's code: the holding is still active; then the redemption itself, where the nonce's uniqueness makes a
+    second scan of the same code, concurrent or not, ``code_replayed``.
     """
     institution = terminal.institution
     if business_type not in BUSINESS_BY_KIND.get(Institution.Kind(institution.kind), set()):
@@ -198,7 +198,15 @@ def scan(*, terminal: Terminal, text: str, business_type: str) -> Scan:
         if payload.key_id not in keys.verifying:
             ring_reset()  # a key created in another process in the last few seconds
             keys = ring()
-        codec.verify_decoded(payload, body, signature, public_keys=keys.verifying, now=now, skew=CLOCK_SKEW)
+        codec.verify_decoded(
+            payload,
+            body,
+            signature,
+            public_keys=keys.verifying,
+            now=now,
+            skew=CLOCK_SKEW,
+            signs_from=keys.signs_from,
+        )
     except codec.CodeError as error:
         raise _refuse(error.code) from None
     created = timezone.now()

@@ -28,6 +28,7 @@ def check(code: str, *, jwks: dict, revocations: dict | None, now: float, skew: 
             now=now,
             skew=skew,
             revoked=codec.revocations_from_document(revocations) if revocations is not None else None,
+            signs_from=codec.signs_from_jwks(jwks),
         )
     except codec.CodeError as error:
         return {"valid": False, "reason": error.code, "detail": error.detail}
@@ -57,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    verdict = check(args.code, jwks=jwks, revocations=revocations, now=now, skew=args.skew)
+    try:
+        verdict = check(args.code, jwks=jwks, revocations=revocations, now=now, skew=args.skew)
+    except ValueError as error:  # a revocation document that is not in the specification's format
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(verdict, ensure_ascii=False))
     return 0 if verdict["valid"] else 1
 

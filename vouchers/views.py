@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,16 +17,59 @@ from rest_framework.views import APIView
 
 from portal.clientip import client_ip
 from portal.errors import NOT_FOUND, DomainError
+from portal.identity import ID_NUMBER_INVALID
+from portal.openapi import errors
 from portal.parsing import row_id
 from portal.people.models import Person
 from portal.signin.models import OtpChallenge
 from portal.signin.permissions import IsResident, IsStaff, IsTerminal, request_person, request_terminal
-from portal.signin.services import otp_request
+from portal.signin.services import (
+    OTP_DAILY_LIMIT,
+    OTP_EXPIRED,
+    OTP_INVALID,
+    OTP_LOCKED,
+    OTP_TOO_SOON,
+    PHONE_INVALID,
+    SMS_BUSY,
+    SMS_UNAVAILABLE,
+    otp_request,
+)
 from vouchers import family, scanning, selectors
 from vouchers.models import FamilyHolding, ScanSession, Voucher
-from vouchers.services import NO_PHONE, live_voucher, voucher_activate
+from vouchers.serializers import (
+    ActivationCodeSentSerializer,
+    CodeSerializer,
+    FamilySerializer,
+    HoldingCreatedSerializer,
+    HoldingSerializer,
+    JwksSerializer,
+    MyVoucherSerializer,
+    RevocationsSerializer,
+    ScanResultSerializer,
+    VoucherFiguresSerializer,
+    VoucherSerializer,
+)
+from vouchers.services import (
+    ALREADY_ACTIVE,
+    IDENTITY_MISMATCH,
+    NO_PHONE,
+    NO_VOUCHER,
+    NOT_INSURED,
+    REACTIVATION_BLOCKED,
+    VOUCHER_SUSPENDED,
+    live_voucher,
+    voucher_activate,
+)
 
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
+TAGS = ["e-voucher"]
+FAMILY_TAGS = ["e-voucher family"]
+KEY_TAGS = ["e-voucher keys"]
+# What sending an SMS code can answer (portal.signin.services.otp_request, for a signed-in resident).
+SMS_SENDING = (PHONE_INVALID, OTP_DAILY_LIMIT, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVAILABLE)
+# What checking one can answer (otp_verify).
+SMS_CHECKING = (PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: `If-None-Match` named the current ETag. No body.")
 
 
 def _me(request: Request) -> Person:
@@ -50,13 +94,19 @@ class ActivationCodeView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={202: None}, tags=["e-voucher"])
+    @extend_schema(
+        request=None,
+        responses={202: ActivationCodeSentSerializer},
+        extensions=errors(NO_PHONE, *SMS_SENDING),
+        tags=TAGS,
+    )
     def post(self, request: Request) -> Response:
         me = _me(request)
         if not me.phone:
             raise DomainError(NO_PHONE)
         otp_request(phone=me.phone, purpose=OtpChallenge.Purpose.ACTIVATION, client_ip=client_ip(request))
-        return Response({"sent": True, "phone_masked": me.masked_phone}, status=status.HTTP_202_ACCEPTED)
+        body = ActivationCodeSentSerializer({"sent": True, "phone_masked": me.masked_phone}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class ActivateSerializer(serializers.Serializer):
@@ -71,21 +121,37 @@ class ActivateView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=ActivateSerializer, responses={201: None}, tags=["e-voucher"])
+    @extend_schema(
+        request=ActivateSerializer,
+        responses={201: VoucherSerializer},
+        extensions=errors(
+            NOT_INSURED,
+            IDENTITY_MISMATCH,
+            ID_NUMBER_INVALID,
+            NO_PHONE,
+            *SMS_CHECKING,
+            ALREADY_ACTIVE,
+            VOUCHER_SUSPENDED,
+            REACTIVATION_BLOCKED,
+        ),
+        tags=TAGS,
+    )
     def post(self, request: Request) -> Response:
         data = ActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         voucher = voucher_activate(person=_me(request), **data.validated_data)
-        return Response(_voucher_body(voucher), status=status.HTTP_201_CREATED)
+        return Response(VoucherSerializer(_voucher_body(voucher)).data, status=status.HTTP_201_CREATED)
 
 
 class MyVoucherView(APIView):
+    """My e-voucher's status (null before activation)."""
+
     permission_classes = [IsResident]
 
-    @extend_schema(responses=inline_serializer("MyVoucher", {"voucher": serializers.DictField()}), tags=["e-voucher"])
+    @extend_schema(responses={200: MyVoucherSerializer}, tags=TAGS)
     def get(self, request: Request) -> Response:
         me = _me(request)
-        return Response({"voucher": _voucher_body(live_voucher(person=me))})
+        return Response(MyVoucherSerializer({"voucher": _voucher_body(live_voucher(person=me))}).data)
 
 
 class CodeView(APIView):
@@ -98,8 +164,13 @@ class CodeView(APIView):
             OpenApiParameter("person", int, description="A relative whose code I may show (default: mine)."),
             OpenApiParameter("as", str, enum=["json", "svg", "png"], description="Default json."),
         ],
-        responses={200: None},
-        tags=["e-voucher"],
+        responses={
+            (200, "application/json"): OpenApiResponse(CodeSerializer, description="The code as text (as=json)."),
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY, description="The QR code as SVG (as=svg)."),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="The QR code as PNG (as=png)."),
+        },
+        extensions=errors(scanning.NOT_YOUR_RELATIVE, NO_VOUCHER, VOUCHER_SUSPENDED),
+        tags=TAGS,
     )
     def get(self, request: Request) -> Response | HttpResponse:
         me = _me(request)
@@ -123,7 +194,7 @@ class CodeView(APIView):
             "person": {"id": subject.pk, "name": subject.name},
             "shown_by_holder": issued.holder is not None,
         }
-        return Response(body, headers=NO_STORE)
+        return Response(CodeSerializer(body).data, headers=NO_STORE)
 
 
 def _holding_body(holding: FamilyHolding, me: Person) -> dict[str, Any]:
@@ -156,28 +227,31 @@ class FamilyView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(responses={200: None}, tags=["e-voucher family"])
+    @extend_schema(responses={200: FamilySerializer}, tags=FAMILY_TAGS)
     def get(self, request: Request) -> Response:
         me = _me(request)
-        return Response(
-            {
-                "i_show": [_holding_body(h, me) for h in family.holdings_of_holder(holder=me)],
-                "shown_by": [_holding_body(h, me) for h in family.holders_of_relative(relative=me)],
-                "max_relatives": family.MAX_RELATIVES,
-            }
-        )
+        body = {
+            "i_show": [_holding_body(h, me) for h in family.holdings_of_holder(holder=me)],
+            "shown_by": [_holding_body(h, me) for h in family.holders_of_relative(relative=me)],
+            "max_relatives": family.MAX_RELATIVES,
+        }
+        return Response(FamilySerializer(body).data)
 
-    @extend_schema(request=FamilyAddSerializer, responses={201: None}, tags=["e-voucher family"])
+    @extend_schema(
+        request=FamilyAddSerializer,
+        responses={201: HoldingCreatedSerializer},
+        extensions=errors(ID_NUMBER_INVALID, family.HOLDING_SELF, family.HOLDING_LIMIT, family.HOLDING_EXISTS),
+        tags=FAMILY_TAGS,
+    )
     def post(self, request: Request) -> Response:
         data = FamilyAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         me = _me(request)
         holding = family.holding_request(holder=me, **data.validated_data)
-        body = _holding_body(holding, me)
         # The same next step whoever it is: if the name and number match an insured person, they get a
         # code by SMS (or confirm in the app); without a phone, they register at the bureau counter.
-        body["next"] = "consent"
-        return Response(body, status=status.HTTP_201_CREATED)
+        body = {**_holding_body(holding, me), "next": "consent"}
+        return Response(HoldingCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class FamilyConsentView(APIView):
@@ -187,8 +261,11 @@ class FamilyConsentView(APIView):
 
     @extend_schema(
         request=inline_serializer("FamilyConsent", {"sms_code": serializers.CharField(required=False)}),
-        responses={200: None},
-        tags=["e-voucher family"],
+        responses={200: HoldingSerializer},
+        extensions=errors(
+            family.HOLDING_NOT_FOUND, *SMS_CHECKING, ALREADY_ACTIVE, VOUCHER_SUSPENDED, REACTIVATION_BLOCKED
+        ),
+        tags=FAMILY_TAGS,
     )
     def post(self, request: Request, holding_id: int) -> Response:
         me = _me(request)
@@ -197,13 +274,16 @@ class FamilyConsentView(APIView):
             holding = family.holding_consent_by_sms(holding_id=holding_id, holder=me, sms_code=str(code))
         else:
             holding = family.holding_consent_in_app(holding_id=holding_id, relative=me)
-        return Response(_holding_body(holding, me))
+        return Response(HoldingSerializer(_holding_body(holding, me)).data)
 
 
 class FamilyRemoveView(APIView):
+    """End a holding, from either side. Codes that holder showed of the relative are refused from then on
+    (and listed in the revocation lists, ``holder_removed``)."""
+
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={204: None}, tags=["e-voucher family"])
+    @extend_schema(request=None, responses={204: None}, extensions=errors(family.HOLDING_NOT_FOUND), tags=FAMILY_TAGS)
     def delete(self, request: Request, holding_id: int) -> Response:
         family.holding_remove(holding_id=holding_id, by=_me(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -241,12 +321,22 @@ def scan_input(data: Any) -> tuple[str, str]:
     return serializer.validated_data["code"], serializer.validated_data["business_type"]
 
 
+# Scans are the hottest request: one serializer, its fields built once (DRF copies the declared fields for
+# every new instance, 10 times the cost of the answer itself). ``to_representation`` keeps no state.
+_SCAN_RESULT = ScanResultSerializer()
+
+
 class ScanView(APIView):
     """A terminal scans a resident's code: who it is, and a scan session for the next calls."""
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=ScanSerializer, responses={201: None}, tags=["scanner"])
+    @extend_schema(
+        request=ScanSerializer,
+        responses={201: ScanResultSerializer},
+        extensions=errors(*scanning.SCAN_ERRORS.values()),
+        tags=["scanner"],
+    )
     def post(self, request: Request) -> Response:
         code, business_type = scan_input(request.data)
         terminal = request_terminal(request)
@@ -269,10 +359,10 @@ class ScanView(APIView):
             "voucher_status": scanned.voucher_status,
             "shown_by_holder": {"name": scanned.holder_name} if scanned.holder_name is not None else None,
         }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_SCAN_RESULT.to_representation(body), status=status.HTTP_201_CREATED)
 
 
-def _conditional(request: Request, document: dict[str, Any], etag: str, cache: str) -> Response:
+def _conditional(request: Request, document: Any, etag: str, cache: str) -> Response:
     """The document, or 304 Not Modified when the client's ``If-None-Match`` names the same version."""
     headers = {"Cache-Control": cache, "ETag": etag}
     wanted = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
@@ -288,31 +378,38 @@ class JwksView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: None, 304: None}, tags=["e-voucher keys"])
+    @extend_schema(responses={200: JwksSerializer, 304: NOT_MODIFIED}, tags=KEY_TAGS)
     def get(self, request: Request) -> Response:
-        document = selectors.jwks()
+        document = JwksSerializer(selectors.jwks()).data
         digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
         return _conditional(request, document, f'"{digest}"', "public, max-age=60")
 
 
 class RevocationsView(APIView):
-    """Revocation ids of suspended and revoked vouchers per key, with a version number (the ETag)."""
+    """Revocation ids per key, one list per verdict: revoked and suspended vouchers, and codes shown by a
+    holder whose holding was removed (docs/e-voucher-code.md, section 5), with a version number (the ETag).
+    Conditional GET: ``If-None-Match`` with the ETag gives 304."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: None, 304: None}, tags=["e-voucher keys"])
+    @extend_schema(responses={200: RevocationsSerializer, 304: NOT_MODIFIED}, tags=KEY_TAGS)
     def get(self, request: Request, kid: str | None = None) -> Response:
         document = selectors.revocations(kid=kid)
         if kid is not None and not document["keys"]:
             raise DomainError(NOT_FOUND)
-        return _conditional(request, document, f'"{document["version"]}"', "public, max-age=30")
+        version = document["version"]
+        return _conditional(request, RevocationsSerializer(document).data, f'"{version}"', "public, max-age=30")
 
 
 class RevocationsForKeyView(RevocationsView):
-    """The revocation list of one key."""
+    """The revocation lists of one key, by its full ``kid`` or the 8-hex short id a code carries."""
 
-    @extend_schema(operation_id="vouchers_revocations_for_key", responses={200: None}, tags=["e-voucher keys"])
+    @extend_schema(
+        operation_id="vouchers_revocations_for_key",
+        responses={200: RevocationsSerializer, 304: NOT_MODIFIED},
+        tags=KEY_TAGS,
+    )
     def get(self, request: Request, kid: str | None = None) -> Response:
         return super().get(request, kid)
 
@@ -322,6 +419,6 @@ class FiguresView(APIView):
 
     permission_classes = [IsStaff]
 
-    @extend_schema(responses={200: None}, tags=["staff"])
+    @extend_schema(responses={200: VoucherFiguresSerializer}, tags=["staff"])
     def get(self, request: Request) -> Response:
-        return Response(selectors.voucher_figures())
+        return Response(VoucherFiguresSerializer(selectors.voucher_figures()).data)

@@ -126,3 +126,12 @@ def test_an_uninsured_person_cannot_activate(resident_api, sms_outbox) -> None:
         format="json",
     )
     assert response.json()["code"] == "not_insured"
+
+
+def test_before_activation_my_voucher_is_null_and_the_code_says_so(resident_api) -> None:
+    from tests import factories
+
+    api = resident_api(factories.person())
+    mine = api.get("/api/v1/vouchers/mine")
+    assert mine.status_code == 200 and mine.json() == {"voucher": None}
+    assert api.get("/api/v1/vouchers/code").json()["code"] == "no_voucher"

@@ -40,7 +40,7 @@ def test_node_and_python_agree_on_every_vector() -> None:
         "--jwks", str(VECTORS / "jwks.json"),
         "--revocations", str(VECTORS / "revocations.json"),
     )  # fmt: skip
-    assert len(from_node) == len(vectors["vectors"]) == 22
+    assert len(from_node) == len(vectors["vectors"]) == 29
     for vector in vectors["vectors"]:
         python = verify.check(vector["code"], jwks=jwks, revocations=revocations, now=vectors["clock"])
         assert from_node[vector["name"]] == vector["expect"] == (python["reason"] if not python["valid"] else "valid")
@@ -55,6 +55,10 @@ def test_node_and_python_agree_on_fresh_codes_whitespace_and_tampering(tmp_path:
     now = codec.decode(text)[0].issued_at
     tampered = text[:-3] + ("A" if text[-3] != "A" else "B") + text[-2:]
     cases = [text, f" {text}\r\n", f"\t{text} ", text.lower(), tampered, text[:60], "YB2:" + text[4:]]
+    # Whitespace where Python's strip() and JavaScript's trim() differ: the specification says strip()'s.
+    cases += [f"\x1c{text}\x1f", f"{text}\x85", f"\ufeff{text}", f"\u3000{text}\u2028", f"\u00a0{text}\x0b"]
+    # The 200-character limit counts code points, not UTF-16 units.
+    cases += [text + " " * (200 - len(text)), text + " " * (201 - len(text)), text + "\U0001f600" * 30]
     for case in cases:
         python = verify.check(case, jwks=jwks, revocations=None, now=now)
         from_node = node("--jwks", str(tmp_path / "jwks.json"), "--now", str(now), case)

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 
 from portal.audit.models import AuditEvent
@@ -75,7 +76,7 @@ def test_a_scan_answers_the_person_the_voucher_and_a_session_of_five_minutes(ter
     }
     assert before <= session.created_at <= timezone.now()
     assert session.expires_at == session.created_at + timedelta(minutes=5)
-    assert response.data["expires_at"] == session.expires_at
+    assert parse_datetime(body["expires_at"]) == session.expires_at  # to the microsecond, in local time
     assert (session.person_id, session.holder_id, session.terminal_id) == (person.pk, None, client.terminal.pk)
     assert session.institution_id == client.terminal.institution_id and session.voucher.person_id == person.pk
     audit = AuditEvent.objects.get(person=person, purpose="scan 02121")
