@@ -28,6 +28,33 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _api_contract() -> Iterator[None]:
+    """Every /api/v1/ answer a test receives through the test client is checked against the OpenAPI
+    document (tests/contract.py); a mismatch fails the test that made the request."""
+    from django.test.client import Client
+
+    from tests import contract
+
+    original = Client.request
+
+    def checked(self: Client, **request: Any) -> Any:
+        response = original(self, **request)
+        if not getattr(response, "streaming", False):
+            contract.check(
+                request.get("REQUEST_METHOD", "GET"),
+                request.get("PATH_INFO", ""),
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+        return response
+
+    Client.request = checked  # type: ignore[method-assign]
+    yield
+    Client.request = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def _isolation(settings: Any) -> Iterator[None]:
     settings.SMS_BACKEND = "portal.signin.sms.LocmemSmsBackend"

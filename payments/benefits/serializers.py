@@ -3,12 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.benefits.engine import ITEM_CATEGORIES, Breakdown, Line, YearToDate
 from portal.institutions.models import Institution
 from portal.money import MoneySerializer, money
 from portal.people.models import Person
+
+
+@extend_schema_field(MoneySerializer)
+class FenField(serializers.Field):
+    """An amount held in integer fen, answered as :func:`portal.money.money` (``{"fen", "yuan"}``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: int) -> dict[str, int | str]:
+        return money(int(value))
 
 
 class FeeItemSerializer(serializers.Serializer):
@@ -69,17 +82,71 @@ class LineSerializer(serializers.Serializer):
     reasons = ReasonSerializer(many=True)
 
 
+class EstimatePersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number_masked = serializers.CharField()
+    insurance_type = serializers.CharField(help_text="employee, retired or resident.")
+    assistance_group = serializers.CharField(help_text="The medical-assistance group; none for most people.")
+
+
+class EstimateInstitutionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="hospital, pharmacy or internet_hospital.")
+    level = serializers.CharField(help_text="1, 2, 3 or unrated.")
+    is_primary_level = serializers.BooleanField()
+
+
+class RuleSetSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="The stored rule set that priced the bill.")
+    name = serializers.CharField(allow_blank=True)
+
+
+class EstimateTotalsSerializer(serializers.Serializer):
+    amount = MoneySerializer()
+    eligible = MoneySerializer()
+    deductible = MoneySerializer()
+    covered = MoneySerializer()
+    fund = MoneySerializer()
+    assistance = MoneySerializer()
+    resident = MoneySerializer()
+
+
+class BucketUsageSerializer(serializers.Serializer):
+    deductible = MoneySerializer()
+    paid = MoneySerializer()
+
+
+class YearToDateSerializer(serializers.Serializer):
+    outpatient_deductible = MoneySerializer()
+    outpatient_fund = MoneySerializer()
+    dual_channel_deductible = MoneySerializer()
+    dual_channel_fund = MoneySerializer()
+    assistance_deductible = MoneySerializer()
+    assistance_paid = MoneySerializer()
+    buckets = serializers.DictField(
+        child=BucketUsageSerializer(),
+        help_text="Every year-to-date bucket by name (outpatient, dual_channel, assistance, specified:<group>).",
+    )
+
+
+class YearToDateChangeSerializer(serializers.Serializer):
+    before = YearToDateSerializer()
+    after = YearToDateSerializer()
+
+
 class EstimateSerializer(serializers.Serializer):
-    person = serializers.DictField()
-    institution = serializers.DictField()
+    person = EstimatePersonSerializer()
+    institution = EstimateInstitutionSerializer()
     service_date = serializers.DateField()
-    rule_set = serializers.DictField()
+    rule_set = RuleSetSerializer()
     assumed = serializers.BooleanField(help_text="Priced with rule figures marked as assumed (not published).")
     assumed_message = serializers.CharField(allow_blank=True)
     rounding = serializers.CharField()
     items = LineSerializer(many=True)
-    totals = serializers.DictField()
-    year_to_date = serializers.DictField()
+    totals = EstimateTotalsSerializer()
+    year_to_date = YearToDateChangeSerializer()
 
 
 ROUNDING = {

@@ -10,16 +10,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments.benefits.engine import Item, Visit
-from payments.benefits.selectors import with_first_self_pay
+from payments.benefits.selectors import POLICY_MISSING, with_first_self_pay
 from payments.benefits.serializers import EstimateRequestSerializer, EstimateSerializer, estimate_body
 from payments.benefits.services import MAX_ITEMS, TOO_MANY_ITEMS, benefit_estimate
-from payments.settlement.entitlement import recognised
+from payments.settlement.entitlement import DISEASE_RULES_MISSING, recognised
+from portal.diseases.errors import SPECIFIED_NOT_RECOGNISED
 from portal.errors import NOT_FOUND, DomainError, define
+from portal.identity import ID_NUMBER_INVALID
 from portal.institutions.models import Institution
+from portal.openapi import errors
 from portal.people.models import Person
-from portal.people.selectors import person_read_by_terminal
-from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
-from vouchers.family import may_show_code_of
+from portal.people.selectors import TERMINAL_LOOKUP_UNKNOWN, person_read_by_terminal
+from portal.signin.permissions import NOT_A_RESIDENT, IsResident, IsTerminal, request_person, request_terminal
+from vouchers.family import person_visible_to
 
 INSTITUTION_UNKNOWN = define("institution_unknown", 400, "医药机构 {code} 不存在", "Institution {code} is unknown")
 DISEASE_NOT_FOR_TERMINALS = define(
@@ -32,6 +35,8 @@ FIELD_REQUIRED = define("field_required", 400, "缺少必填项：{field}", "Mis
 
 
 class IsResidentOrTerminal(BasePermission):
+    error_codes = (NOT_A_RESIDENT,)  # documented on every operation that uses it (portal.openapi)
+
     def has_permission(self, request: Request, view: object) -> bool:
         if request_terminal(request) is not None:
             return IsTerminal().has_permission(request, view)
@@ -42,18 +47,32 @@ def _resident_subject(request: Request, person_id: int | None) -> Person:
     """Myself, or a relative whose e-voucher I hold (亲情账户): their bill, their own benefits."""
     me = request_person(request)
     assert me is not None
-    if person_id is None or person_id == me.pk:
-        return me
-    relative = Person.objects.select_related("region").filter(pk=person_id).first()
-    if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
+    subject = person_visible_to(viewer=me, person_id=person_id)
+    if subject is None:
         raise DomainError(NOT_FOUND)
-    return relative
+    return subject
 
 
 class BenefitEstimateView(APIView):
     permission_classes = [IsResidentOrTerminal]
 
-    @extend_schema(request=EstimateRequestSerializer, responses=EstimateSerializer, tags=["benefits"])
+    @extend_schema(
+        request=EstimateRequestSerializer,
+        responses={200: EstimateSerializer},
+        extensions=errors(
+            NOT_FOUND,  # a person_id that is neither mine nor a relative's whose e-voucher I hold
+            TOO_MANY_ITEMS,
+            FIELD_REQUIRED,
+            INSTITUTION_UNKNOWN,
+            DISEASE_NOT_FOR_TERMINALS,
+            TERMINAL_LOOKUP_UNKNOWN,
+            ID_NUMBER_INVALID,
+            POLICY_MISSING,
+            DISEASE_RULES_MISSING,
+            SPECIFIED_NOT_RECOGNISED,
+        ),
+        tags=["benefits"],
+    )
     def post(self, request: Request) -> Response:
         raw_items = request.data.get("items") if hasattr(request.data, "get") else None
         if isinstance(raw_items, list) and len(raw_items) > MAX_ITEMS:
@@ -106,4 +125,4 @@ class BenefitEstimateView(APIView):
             service_date=service_date,
             all_buckets=terminal is None,
         )
-        return Response(body)  # EstimateSerializer documents this shape in the schema
+        return Response(EstimateSerializer(body).data)

@@ -36,10 +36,9 @@ from portal.family.deduction import family_deduct, family_refund, payment_source
 from portal.institutions.models import Institution, Terminal
 from portal.ledger.models import LedgerAccount, LedgerTransaction
 from portal.ledger.services import IDEMPOTENCY_CONFLICT, Leg, institution_account, ledger_post, region_account
-from portal.money import money
 from portal.people.models import Person
 from portal.transitions import transition
-from vouchers.family import may_show_code_of
+from vouchers.family import may_act_for
 
 PAY_WINDOW = timedelta(minutes=15)
 AUTH_LIFETIME = timedelta(minutes=5)
@@ -316,7 +315,7 @@ def _locked(*, number: str, institution_id: int | None = None) -> OnlineOrder:
 
 
 def may_pay_for(*, payer: Person, patient: Person) -> bool:
-    return payer.pk == patient.pk or may_show_code_of(viewer=payer, subject=patient) is not None
+    return may_act_for(viewer=payer, person_id=patient.pk)
 
 
 def order_authorize(
@@ -654,43 +653,3 @@ def order_query_late(*, number: str) -> str:
     if timezone.now() > order.expires_at or trade.trade_state == "CLOSED":
         return order_close(number=number, reason="expired unpaid")
     return "waiting"
-
-
-def order_body(order: OnlineOrder) -> dict[str, Any]:
-    """The order as the API shows it. Lists prefetch ``items`` and ``refunds`` (no query per order)."""
-    done = [r for r in order.refunds.all() if r.status == "succeeded"]
-    refunded = {
-        "fund": sum(r.fund_fen for r in done),
-        "assistance": sum(r.assistance_fen for r in done),
-        "personal": sum(r.personal_fen for r in done),
-        "cash": sum(r.cash_fen for r in done),
-    }
-    return {
-        "order": order.number,
-        "status": order.status,
-        "pay_mode": order.pay_mode,
-        "institution": {"code": order.institution.code, "name": order.institution.name},
-        "patient": {
-            "id": order.person_id,
-            "name": order.person.name,
-            "id_number_masked": order.person.id_number_masked,
-        },
-        "description": order.description,
-        "disease_code": order.disease_code,
-        "delivery_address": order.delivery_address,
-        "items": [
-            {"line": i.line, "code": i.code, "name": i.name, "amount": money(i.amount_fen)} for i in order.items.all()
-        ],
-        "split": {
-            "total": money(order.total_fen),
-            "fund": money(order.fund_fen),
-            "assistance": money(order.assistance_fen),
-            "personal_account": money(order.personal_fen),
-            "cash": money(order.cash_fen),
-        },
-        "refunded": {k: money(v) for k, v in refunded.items()},
-        "h5_url": order.h5_url or None,
-        "expires_at": order.expires_at,
-        "settled_at": order.settled_at,
-        "closed_at": order.closed_at,
-    }

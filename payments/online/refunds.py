@@ -262,19 +262,3 @@ def refund_query(*, number: str) -> str:
     if result.status == "SUCCESS":
         return cash_refund_confirmed(out_refund_no=number, refund_id=result.refund_id or "", source="query")
     return result.status.lower()
-
-
-def refund_body(refund: OnlineRefund) -> dict[str, Any]:
-    from portal.money import money
-
-    return {
-        "refund": refund.number,
-        "order": refund.order.number,
-        "status": refund.status,
-        "fund": money(refund.fund_fen),
-        "assistance": money(refund.assistance_fen),
-        "personal_account": money(refund.personal_fen),
-        "cash": money(refund.cash_fen),
-        "created_at": refund.created_at,
-        "completed_at": refund.completed_at,
-    }

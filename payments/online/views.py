@@ -17,17 +17,34 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from payments.benefits.selectors import POLICY_MISSING
+from payments.benefits.services import BENEFITS_ALREADY_RECORDED, TOO_MANY_ITEMS, USAGE_RETURN_EXCEEDS
 from payments.online import orders, refunds
-from payments.online.hospital import endpoint_register
+from payments.online.hospital import NOTIFY_URL_INVALID, endpoint_register
 from payments.online.models import OnlineOrder
 from payments.online.notifies import headers_from_meta, notify_receive
+from payments.online.serializers import (
+    Authorization,
+    AuthorizationSerializer,
+    MyOrderSerializer,
+    NotifyEndpointAnswerSerializer,
+    OnlineOrderSerializer,
+    OnlineOrderWithRefundsSerializer,
+    OnlineRefundSerializer,
+    split_shown,
+)
+from payments.settlement.entitlement import DISEASE_ERRORS
 from portal import ratelimit
 from portal.clientip import client_ip
 from portal.errors import DomainError
+from portal.family.deduction import REFUND_TOO_LARGE
+from portal.identity import ID_NUMBER_INVALID
 from portal.institutions.models import Terminal
-from portal.money import money
+from portal.ledger.services import IDEMPOTENCY_CONFLICT, INSUFFICIENT_BALANCE
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.people.models import Person
-from portal.people.selectors import person_read_by_terminal
+from portal.people.selectors import TERMINAL_LOOKUP_UNKNOWN, person_read_by_terminal
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
 from vouchers.family import people_visible_to
 
@@ -95,7 +112,28 @@ def _hospital_order(request: Request, number: str) -> OnlineOrder:
 
 
 def _with_refunds(order: OnlineOrder) -> dict[str, Any]:
-    return {**orders.order_body(order), "refunds": [refunds.refund_body(r) for r in order.refunds.all()]}
+    return dict(OnlineOrderWithRefundsSerializer(order).data)
+
+
+# What the services behind each operation can refuse with (besides the generic codes: portal.openapi).
+UPLOAD_ERRORS = (
+    orders.NOT_INTERNET_HOSPITAL,
+    IDEMPOTENCY_CONFLICT,
+    TERMINAL_LOOKUP_UNKNOWN,
+    ID_NUMBER_INVALID,
+    TOO_MANY_ITEMS,
+    POLICY_MISSING,
+    *DISEASE_ERRORS,
+)
+REFUND_ERRORS = (
+    orders.ORDER_NOT_FOUND,
+    IDEMPOTENCY_CONFLICT,
+    refunds.REFUND_IN_PROGRESS,
+    refunds.REFUND_NOT_ALLOWED,
+    refunds.REFUND_EMPTY,
+    REFUND_TOO_LARGE,
+    USAGE_RETURN_EXCEEDS,
+)
 
 
 class HospitalOrdersView(APIView):
@@ -103,7 +141,13 @@ class HospitalOrdersView(APIView):
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=UploadSerializer, responses={201: None}, tags=["internet hospital"])
+    @extend_schema(
+        request=UploadSerializer,
+        responses={201: OnlineOrderWithRefundsSerializer, 200: OnlineOrderWithRefundsSerializer},
+        description="201: uploaded now. 200: the same idempotency key and body again: the first order.",
+        extensions=errors(*UPLOAD_ERRORS),
+        tags=["internet hospital"],
+    )
     def post(self, request: Request) -> Response:
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -122,7 +166,11 @@ class HospitalOrdersView(APIView):
 class HospitalOrderView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(responses={200: None}, tags=["internet hospital"])
+    @extend_schema(
+        responses={200: OnlineOrderWithRefundsSerializer},
+        extensions=errors(orders.ORDER_NOT_FOUND),
+        tags=["internet hospital"],
+    )
     def get(self, request: Request, number: str) -> Response:
         return Response(_with_refunds(_hospital_order(request, number)))
 
@@ -130,7 +178,12 @@ class HospitalOrderView(APIView):
 class HospitalCancelView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=None, responses={200: None}, tags=["internet hospital"])
+    @extend_schema(
+        request=None,
+        responses={200: OnlineOrderWithRefundsSerializer},
+        extensions=errors(orders.ORDER_NOT_FOUND, orders.ORDER_STATE),
+        tags=["internet hospital"],
+    )
     def post(self, request: Request, number: str) -> Response:
         return Response(_with_refunds(orders.order_cancel(terminal=_terminal(request), number=number)))
 
@@ -138,7 +191,12 @@ class HospitalCancelView(APIView):
 class HospitalRefundView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=OrderRefundSerializer, responses={201: None}, tags=["internet hospital"])
+    @extend_schema(
+        request=OrderRefundSerializer,
+        responses={201: OnlineRefundSerializer},
+        extensions=errors(*REFUND_ERRORS),
+        tags=["internet hospital"],
+    )
     def post(self, request: Request, number: str) -> Response:
         data = OrderRefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,7 +208,7 @@ class HospitalRefundView(APIView):
             parts=None if values["whole"] else dict(values["parts"]),
             reason=values["reason"],
         )
-        return Response(refunds.refund_body(refund), status=status.HTTP_201_CREATED)
+        return Response(OnlineRefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
 
 class EndpointSerializer(serializers.Serializer):
@@ -162,7 +220,12 @@ class NotifyEndpointView(APIView):
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=EndpointSerializer, responses={200: None}, tags=["internet hospital"])
+    @extend_schema(
+        request=EndpointSerializer,
+        responses={200: NotifyEndpointAnswerSerializer},
+        extensions=errors(orders.NOT_INTERNET_HOSPITAL, NOTIFY_URL_INVALID),
+        tags=["internet hospital"],
+    )
     def put(self, request: Request) -> Response:
         data = EndpointSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,7 +234,7 @@ class NotifyEndpointView(APIView):
         if terminal.institution.kind != "internet_hospital":
             raise DomainError(orders.NOT_INTERNET_HOSPITAL)
         secret = endpoint_register(institution=terminal.institution, url=url)
-        return Response({"url": url, "secret": secret})
+        return Response(NotifyEndpointAnswerSerializer({"url": url, "secret": secret}).data)
 
 
 # --- Patients --------------------------------------------------------------------------------------
@@ -195,49 +258,44 @@ def _patient_order(request: Request, number: str) -> tuple[OnlineOrder, Person]:
     return order, payer
 
 
-def _split_body(split: orders.Split) -> dict[str, Any]:
-    owners = dict(Person.objects.filter(pk__in=[p for p, _ in split.personal_by_owner]).values_list("pk", "name"))
-    return {
-        "total": money(split.total_fen),
-        "fund": money(split.fund_fen),
-        "assistance": money(split.assistance_fen),
-        "personal_account": money(split.personal_fen),
-        "personal_account_by_owner": [
-            {"person_id": pk, "name": owners.get(pk, ""), "amount": money(fen)} for pk, fen in split.personal_by_owner
-        ],
-        "cash": money(split.cash_fen),
-    }
-
-
 class MyOrdersView(APIView):
-    """Bills from internet hospitals for me and for relatives whose e-voucher I hold."""
+    """Bills from internet hospitals for me and for relatives whose e-voucher I hold, newest first."""
 
     permission_classes = [IsResident]
 
-    @extend_schema(operation_id="my_online_orders", responses={200: None}, tags=["online payment"])
+    @extend_schema(
+        operation_id="my_online_orders",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(OnlineOrderSerializer)},
+        tags=["online payment"],
+    )
     def get(self, request: Request) -> Response:
         rows = (
             OnlineOrder.objects.filter(person_id__in=_patients(_payer(request)))
             .select_related("institution", "person")
-            .prefetch_related("items", "refunds")[:50]
+            .prefetch_related("items", "refunds")
         )
-        return Response({"results": [orders.order_body(order) for order in rows]})
+        return page(request, rows, OnlineOrderSerializer)
 
 
 class MyOrderView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(responses={200: None}, tags=["online payment"])
+    @extend_schema(
+        responses={200: MyOrderSerializer},
+        extensions=errors(orders.ORDER_NOT_FOUND),
+        tags=["online payment"],
+    )
     def get(self, request: Request, number: str) -> Response:
         order, _ = _patient_order(request, number)
-        body = _with_refunds(order)
+        shown: dict[str, Any] = {"order": order}
         if order.status == OnlineOrder.Status.PRE_SETTLED:
             try:
-                body["split_now"] = _split_body(orders.order_split(order=order))
+                shown["split_now"] = split_shown(orders.order_split(order=order))
             except DomainError as refusal:  # e.g. the disease's recognition ended since the upload
-                body["split_now"] = None
-                body["cannot_pay"] = {"code": refusal.code, "message": refusal.message()}
-        return Response(body)
+                shown["split_now"] = None
+                shown["cannot_pay"] = {"code": refusal.code, "message": refusal.message()}
+        return Response(MyOrderSerializer(shown).data)
 
 
 class AuthorizeSerializer(serializers.Serializer):
@@ -253,7 +311,14 @@ class AuthorizeView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=AuthorizeSerializer, responses={201: None}, tags=["online payment"])
+    @extend_schema(
+        request=AuthorizeSerializer,
+        responses={201: AuthorizationSerializer},
+        extensions=errors(
+            orders.ORDER_NOT_FOUND, orders.ORDER_STATE, orders.ORDER_EXPIRED, POLICY_MISSING, *DISEASE_ERRORS
+        ),
+        tags=["online payment"],
+    )
     def post(self, request: Request, number: str) -> Response:
         data = AuthorizeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -262,8 +327,7 @@ class AuthorizeView(APIView):
             order=order, payer=payer, use_personal_account=data.validated_data["use_personal_account"]
         )
         return Response(
-            {"pay_auth_no": raw, "expires_at": auth.expires_at, "split": _split_body(split)},
-            status=status.HTTP_201_CREATED,
+            AuthorizationSerializer(Authorization.of(raw, auth, split)).data, status=status.HTTP_201_CREATED
         )
 
 
@@ -276,7 +340,23 @@ class PayView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=PaySerializer, responses={200: None}, tags=["online payment"])
+    @extend_schema(
+        request=PaySerializer,
+        responses={200: OnlineOrderSerializer},
+        extensions=errors(
+            orders.ORDER_NOT_FOUND,
+            orders.AUTH_INVALID,
+            orders.ORDER_STATE,
+            orders.ORDER_EXPIRED,
+            orders.SPLIT_CHANGED,
+            orders.CHANNEL_UNAVAILABLE,
+            INSUFFICIENT_BALANCE,
+            BENEFITS_ALREADY_RECORDED,
+            POLICY_MISSING,
+            *DISEASE_ERRORS,
+        ),
+        tags=["online payment"],
+    )
     def post(self, request: Request, number: str) -> Response:
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -287,7 +367,7 @@ class PayView(APIView):
             pay_auth_no=data.validated_data["pay_auth_no"],
             client_ip=client_ip(request) or "127.0.0.1",
         )
-        return Response(orders.order_body(order))
+        return Response(OnlineOrderSerializer(order).data)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

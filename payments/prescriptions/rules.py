@@ -36,6 +36,15 @@ SPECIFIED_DISEASE_MAX_USES = 3
 
 ISSUER_KINDS = (Institution.Kind.HOSPITAL, Institution.Kind.INTERNET_HOSPITAL)
 
+# Why a settlement cannot use a prescription (claim_refusal), for the API's documented error codes.
+CLAIM_ERRORS = (
+    PRESCRIPTION_NOT_FOUND,
+    PRESCRIPTION_USE_DUPLICATE,
+    PRESCRIPTION_CANCELLED,
+    PRESCRIPTION_EXPIRED,
+    PRESCRIPTION_USED_UP,
+)
+
 
 @dataclass(frozen=True)
 class ItemInput:

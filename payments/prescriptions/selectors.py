@@ -104,10 +104,11 @@ def prescription_shown(*, prescription_id: int) -> Prescription:
     return _shown(Prescription.objects.filter(pk=prescription_id)).get()
 
 
-def prescriptions_visible_to(*, viewer: Person, limit: int = 50) -> list[Prescription]:
-    """The resident's own prescriptions and those of relatives whose e-voucher they hold, newest first."""
+def prescriptions_visible_to(*, viewer: Person) -> QuerySet[Prescription]:
+    """The resident's own prescriptions and those of relatives whose e-voucher they hold, newest first
+    (paged by the API: portal.pagination)."""
     rows = Prescription.objects.filter(person_id__in=people_visible_to(viewer=viewer))
-    return list(_shown(rows).select_related("person").order_by("-issued_on", "-id")[:limit])
+    return _shown(rows).select_related("person").order_by("-id")
 
 
 def prescription_detail(*, prescription_id: int, viewer: Person) -> Prescription:

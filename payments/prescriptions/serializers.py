@@ -130,10 +130,6 @@ class PrescriptionRecordSerializer(serializers.Serializer):
         return bool(obj.photo)
 
 
-class PrescriptionListSerializer(serializers.Serializer):
-    results = PrescriptionRecordSerializer(many=True)
-
-
 class ScannedDiseaseSerializer(serializers.Serializer):
     disease_code = serializers.CharField()
     name_zh = serializers.CharField(source="disease_name_zh")

@@ -18,19 +18,35 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments.prescriptions import selectors, services
+from payments.prescriptions.errors import (
+    ISSUER_UNKNOWN,
+    NOT_A_PHARMACY,
+    NOT_AN_ISSUER,
+    PHOTO_INVALID,
+    PHOTO_REQUIRED,
+    PRESCRIPTION_CONFLICT,
+    PRESCRIPTION_EXPIRED,
+    PRESCRIPTION_IN_USE,
+    PRESCRIPTION_INVALID,
+    PRESCRIPTION_NOT_FOUND,
+    PRESCRIPTION_STATE,
+)
 from payments.prescriptions.serializers import (
     PaperPrescriptionSerializer,
     PrescriptionDetailSerializer,
-    PrescriptionListSerializer,
     PrescriptionRecordSerializer,
     PrescriptionUploadSerializer,
     ScannedSerializer,
     item_inputs,
 )
+from payments.settlement.services import SCAN_SESSION_INVALID
+from portal.identity import ID_NUMBER_INVALID
 from portal.institutions.models import Terminal
 from portal.institutions.selectors import terminal_by_key
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.people.models import Person
-from portal.people.selectors import person_read_by_terminal
+from portal.people.selectors import TERMINAL_LOOKUP_UNKNOWN, person_read_by_terminal
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
 
 
@@ -91,8 +107,15 @@ class HospitalPrescriptionsView(APIView):
         request=PrescriptionUploadSerializer,
         responses={201: PrescriptionRecordSerializer, 200: PrescriptionRecordSerializer},
         tags=["internet hospital"],
-        description="Errors: not_an_issuer (403), person_unknown (404), prescription_conflict (409), "
-        "prescription_invalid (400), prescription_expired (409).",
+        description="201: recorded now. 200: the same number and content again: the first record.",
+        extensions=errors(
+            NOT_AN_ISSUER,
+            TERMINAL_LOOKUP_UNKNOWN,
+            ID_NUMBER_INVALID,
+            PRESCRIPTION_CONFLICT,
+            PRESCRIPTION_INVALID,
+            PRESCRIPTION_EXPIRED,
+        ),
     )
     def post(self, request: Request) -> Response:
         data = PrescriptionUploadSerializer(data=request.data)
@@ -132,7 +155,7 @@ class HospitalPrescriptionCancelView(APIView):
         request=None,
         responses={200: PrescriptionRecordSerializer},
         tags=["internet hospital"],
-        description="Errors: prescription_not_found (404), prescription_in_use (409).",
+        extensions=errors(PRESCRIPTION_NOT_FOUND, PRESCRIPTION_IN_USE, PRESCRIPTION_STATE),
     )
     def post(self, request: Request, number: str) -> Response:
         prescription = services.prescription_cancel(terminal=_terminal(request), number=number)
@@ -150,8 +173,9 @@ class ScannedPrescriptionsView(APIView):
     @extend_schema(
         responses={200: ScannedSerializer},
         tags=["scanner"],
-        description="The person's open prescriptions and recognised specified diseases. Errors: "
-        "scan_session_invalid (409): unknown, expired, of another institution, or a registration scan.",
+        description="The person's open prescriptions and recognised specified diseases. scan_session_invalid: "
+        "unknown, expired, of another institution, or a registration scan.",
+        extensions=errors(SCAN_SESSION_INVALID),
     )
     def get(self, request: Request, scan_session_id: str) -> Response:
         scanned = selectors.open_prescriptions_for_scan(
@@ -186,8 +210,17 @@ class PaperPrescriptionsView(APIView):
         request={"multipart/form-data": PaperPrescriptionSerializer},
         responses={201: PrescriptionRecordSerializer, 200: PrescriptionRecordSerializer},
         tags=["scanner"],
-        description="Errors: not_a_pharmacy (403), scan_session_invalid (409), prescription_photo_required "
-        "(400), prescription_photo_invalid (400), prescription_issuer_unknown (400), prescription_conflict (409).",
+        description="201: recorded now. 200: the same paper for the same person again: the first record.",
+        extensions=errors(
+            NOT_A_PHARMACY,
+            SCAN_SESSION_INVALID,
+            PHOTO_REQUIRED,
+            PHOTO_INVALID,
+            ISSUER_UNKNOWN,
+            PRESCRIPTION_CONFLICT,
+            PRESCRIPTION_INVALID,
+            PRESCRIPTION_EXPIRED,
+        ),
     )
     def post(self, request: Request, scan_session_id: str) -> Response:
         data = PaperPrescriptionSerializer(data=request.data)
@@ -226,10 +259,14 @@ class MyPrescriptionsView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(operation_id="my_prescriptions_list", responses={200: PrescriptionListSerializer}, tags=["resident"])
+    @extend_schema(
+        operation_id="my_prescriptions_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(PrescriptionRecordSerializer)},
+        tags=["resident"],
+    )
     def get(self, request: Request) -> Response:
-        rows = selectors.prescriptions_visible_to(viewer=_me(request))
-        return Response(PrescriptionListSerializer({"results": rows}).data)
+        return page(request, selectors.prescriptions_visible_to(viewer=_me(request)), PrescriptionRecordSerializer)
 
 
 class MyPrescriptionView(APIView):
@@ -238,7 +275,8 @@ class MyPrescriptionView(APIView):
     @extend_schema(
         responses={200: PrescriptionDetailSerializer},
         tags=["resident"],
-        description="Errors: prescription_not_found (404) for anyone else's.",
+        description="prescription_not_found for anyone else's.",
+        extensions=errors(PRESCRIPTION_NOT_FOUND),
     )
     def get(self, request: Request, prescription_id: int) -> Response:
         found = selectors.prescription_detail(prescription_id=prescription_id, viewer=_me(request))

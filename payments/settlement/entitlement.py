@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from payments.benefits.engine import DiseaseRules, Visit
+from payments.prescriptions.rules import CLAIM_ERRORS
 from payments.prescriptions.services import ClaimedPrescription, prescription_claim, prescription_preview
+from portal.diseases.errors import SETTLEMENT_REFUSALS
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution
 from portal.people.models import Person
@@ -59,6 +61,19 @@ DISEASE_RULES_MISSING = define(
     422,
     "病种 {code} 在 {date} 没有适用的待遇标准",
     "Disease {code} has no benefit rules in force on {date}",
+)
+
+
+# The refusals of a bill's disease (recognition, its rules that day, where it may be settled), and of
+# everything that backs a bill (``backing``): for the API's documented error codes (portal.openapi.errors).
+DISEASE_ERRORS: tuple[str, ...] = (*SETTLEMENT_REFUSALS, DISEASE_RULES_MISSING)
+BACKING_ERRORS: tuple[str, ...] = (
+    *DISEASE_ERRORS,
+    PRESCRIPTION_NEEDED,
+    PRESCRIBER_NOT_AUTHORISED,
+    EMERGENCY_ONLY_AT_HOSPITALS,
+    DISEASE_CODE_MISMATCH,
+    *CLAIM_ERRORS,
 )
 
 

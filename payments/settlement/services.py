@@ -41,6 +41,7 @@ from payments.settlement.models import (
     TraceCode,
     new_settlement_number,
 )
+from payments.settlement.receipts import OwnerLeg, Quote, findings_body, receipt_body
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import family_refund, family_wallet, payment_sources, refundable_by_account
@@ -58,7 +59,6 @@ from portal.ledger.services import (
     region_account,
     region_account_id,
 )
-from portal.money import money
 from portal.people.models import Person
 from portal.transitions import transition
 from vouchers.models import ScanSession
@@ -199,8 +199,9 @@ def presettle(
     prescription: Prescription | None,
     use_personal_account: bool = True,
     backed: Backed = Backed(),
-) -> dict[str, Any]:
-    """The split and the audit findings, without moving money or using the scan."""
+) -> Quote:
+    """The split and the audit findings, without moving money or using the scan (the receipt is
+    payments.settlement.receipts.receipt_body of the answer)."""
     session = _session(terminal=terminal, scan_session_id=scan_session_id)
     result = plan(
         person=session.person,
@@ -212,10 +213,10 @@ def presettle(
     )
     resident = result.breakdown.resident_fen
     personal = min(resident, result.personal_available_fen) if use_personal_account else 0
-    return _receipt(
+    return Quote(
         number=None,
         status="preview",
-        plan_=result,
+        plan=result,
         personal_legs=[],
         personal_fen=personal,
         cash_fen=resident - personal,
@@ -345,7 +346,7 @@ def _settle_locked(
     )
     accepted = [item for item in items if item.line not in findings.refused_lines]
     if not accepted:
-        raise DomainError(ALL_ITEMS_REFUSED, details=_findings_body(findings))
+        raise DomainError(ALL_ITEMS_REFUSED, details=findings_body(findings))
     facts = benefit_facts(person_id=person.pk, on=service_date)
     breakdown = benefit_estimate(
         person=person,
@@ -393,9 +394,7 @@ def _settle_locked(
     review = findings.needs_review  # codes sold before are the audit's duplicate_trace_code rule
     owners = wallet.owner_names()
     legs_by_owner = [
-        {"person_id": owner, "name": _masked(name), "amount": money(-leg.amount)}
-        for leg in personal_legs
-        for owner, name in [owners[leg.account_id]]
+        OwnerLeg(owner, _masked(name), -leg.amount) for leg in personal_legs for owner, name in [owners[leg.account_id]]
     ]
     audited = _audit_prescription(prescription, checked)
     settlement = Settlement.objects.create(
@@ -421,14 +420,16 @@ def _settle_locked(
         fund_transaction=fund_txn,
         personal_transaction=personal_txn,
         review=Settlement.Review.FLAGGED if review else Settlement.Review.NONE,
-        receipt=_receipt(
-            number=number,
-            status=Settlement.Status.SETTLED,
-            plan_=result,
-            personal_legs=legs_by_owner,
-            personal_fen=personal_fen,
-            cash_fen=breakdown.resident_fen - personal_fen,
-            review=review,
+        receipt=receipt_body(
+            Quote(
+                number=number,
+                status=Settlement.Status.SETTLED,
+                plan=result,
+                personal_legs=legs_by_owner,
+                personal_fen=personal_fen,
+                cash_fen=breakdown.resident_fen - personal_fen,
+                review=review,
+            )
         ),
     )
     SettlementEvent.objects.create(
@@ -536,78 +537,6 @@ def _claim_trace_codes(settlement: Settlement, result: Plan, item_ids: dict[int,
         TraceCode(code=code, item_id=item_ids[line], status=TraceCode.Status.DUPLICATE) for code, line in duplicates
     )
     return [code for code, _ in duplicates]
-
-
-def _findings_body(findings: Findings) -> dict[str, Any]:
-    return {
-        "findings": [
-            {"rule": f.rule.kind, "line": f.line, "action": f.action, "message": f.message()} for f in findings.items
-        ]
-    }
-
-
-def _receipt(
-    *,
-    number: str | None,
-    status: str,
-    plan_: Plan,
-    personal_legs: list[dict[str, Any]],
-    personal_fen: int,
-    cash_fen: int,
-    review: bool,
-) -> dict[str, Any]:
-    from payments.benefits.engine import REASONS
-
-    breakdown = plan_.breakdown
-    lines = iter(breakdown.lines)
-    items = []
-    for item in plan_.items:
-        refused = item.line in plan_.findings.refused_lines
-        line = None if refused else next(lines)
-        items.append(
-            {
-                "line": item.line,
-                "code": item.code,
-                "name": item.name,
-                "quantity": item.quantity,
-                "amount": money(item.amount_fen),
-                "refused": refused,
-                "fund": money(line.fund_fen if line else 0),
-                "assistance": money(line.assistance_fen if line else 0),
-                "resident": money(line.resident_fen if line else item.amount_fen),
-                "reasons": [
-                    {
-                        "code": r.code,
-                        "amount": money(r.amount_fen),
-                        "message_zh": REASONS[r.code].zh,
-                        "message_en": REASONS[r.code].en,
-                    }
-                    for r in (line.reasons if line else [])
-                ],
-                "trace_codes": list(item.trace_codes),
-            }
-        )
-    return {
-        "settlement": number,
-        "status": status,
-        "person": {
-            "id": plan_.person.pk,
-            "name": plan_.person.name,
-            "id_number_masked": plan_.person.id_number_masked,
-        },
-        "items": items,
-        "totals": {
-            "amount": money(breakdown.total_fen),
-            "fund": money(breakdown.fund_fen),
-            "assistance": money(breakdown.assistance_fen),
-            "personal_account": money(personal_fen),
-            "cash": money(cash_fen),
-        },
-        "personal_account_by_owner": personal_legs,
-        "review": "flagged" if review else "none",
-        "assumed": breakdown.assumed,  # priced with rule figures marked as assumed (not published)
-        **_findings_body(plan_.findings),
-    }
 
 
 # --- Reversal and refunds ------------------------------------------------------------------------

@@ -12,12 +12,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from payments.benefits.engine import ITEM_CATEGORIES
+from payments.benefits.selectors import POLICY_MISSING
+from payments.benefits.services import USAGE_RETURN_EXCEEDS
+from payments.prescriptions.errors import PRESCRIPTION_STATE
 from payments.settlement import services
 from payments.settlement.audit import ItemInput, Prescription
+from payments.settlement.entitlement import BACKING_ERRORS
 from payments.settlement.models import Settlement
+from payments.settlement.receipts import receipt_body
+from payments.settlement.serializers import ReceiptSerializer, SettlementStateSerializer, SettlementSummarySerializer
 from portal.errors import DomainError
+from portal.family.deduction import REFUND_TOO_LARGE
 from portal.institutions.models import Terminal
-from portal.money import money
+from portal.ledger.services import ALREADY_REVERSED, IDEMPOTENCY_CONFLICT, INSUFFICIENT_BALANCE
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.signin.permissions import IsResident, IsTerminal, request_person, request_terminal
 from vouchers.family import people_visible_to
 
@@ -104,7 +113,7 @@ class SettleSerializer(PreviewSerializer):
     idempotency_key = serializers.CharField(min_length=8, max_length=100)
 
 
-class SettlementRefundSerializer(serializers.Serializer):
+class SettlementRefundInSerializer(serializers.Serializer):
     lines = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200)
     idempotency_key = serializers.CharField(min_length=8, max_length=100)
 
@@ -148,17 +157,50 @@ def _terminal(request: Request) -> Terminal:
     return terminal
 
 
+# What the services behind each operation can refuse with (besides the generic codes: portal.openapi).
+PREVIEW_ERRORS = (services.SCAN_SESSION_INVALID, POLICY_MISSING, *BACKING_ERRORS)
+SETTLE_ERRORS = (
+    *PREVIEW_ERRORS,
+    services.SCAN_SESSION_USED,
+    services.ALL_ITEMS_REFUSED,
+    services.TRACE_CODE_SOLD,
+    IDEMPOTENCY_CONFLICT,
+    INSUFFICIENT_BALANCE,
+)
+REVERSAL_ERRORS = (
+    services.SETTLEMENT_NOT_FOUND,
+    services.REVERSAL_REFUSED,
+    ALREADY_REVERSED,
+    USAGE_RETURN_EXCEEDS,
+    PRESCRIPTION_STATE,
+)
+REFUND_ERRORS = (
+    services.SETTLEMENT_NOT_FOUND,
+    services.REFUND_LINES_INVALID,
+    IDEMPOTENCY_CONFLICT,
+    REFUND_TOO_LARGE,
+    INSUFFICIENT_BALANCE,
+    USAGE_RETURN_EXCEEDS,
+    PRESCRIPTION_STATE,
+)
+
+
 class PreviewView(APIView):
     """Pre-settlement: the split and the audit findings. Moves no money, does not use the scan."""
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=PreviewSerializer, responses={200: None}, tags=["scanner"])
+    @extend_schema(
+        request=PreviewSerializer,
+        responses={200: ReceiptSerializer},
+        extensions=errors(*PREVIEW_ERRORS),
+        tags=["scanner"],
+    )
     def post(self, request: Request) -> Response:
         data = PreviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items, prescription = _inputs(data.validated_data)
-        body = services.presettle(
+        quote = services.presettle(
             terminal=_terminal(request),
             scan_session_id=data.validated_data["scan_session_id"],
             items=items,
@@ -166,7 +208,7 @@ class PreviewView(APIView):
             use_personal_account=data.validated_data["use_personal_account"],
             backed=_backed(data.validated_data),
         )
-        return Response(body)
+        return Response(ReceiptSerializer(receipt_body(quote)).data)
 
 
 class SettleView(APIView):
@@ -174,7 +216,13 @@ class SettleView(APIView):
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=SettleSerializer, responses={201: None}, tags=["scanner"])
+    @extend_schema(
+        request=SettleSerializer,
+        responses={201: ReceiptSerializer, 200: ReceiptSerializer},
+        description="201: settled now. 200: the same idempotency key and body again: the first receipt.",
+        extensions=errors(*SETTLE_ERRORS),
+        tags=["scanner"],
+    )
     def post(self, request: Request) -> Response:
         data = SettleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -191,35 +239,24 @@ class SettleView(APIView):
             body_hash=services.request_hash(_as_sent(values)),
             backed=_backed(values),
         )
-        return Response(settlement.receipt, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            ReceiptSerializer(settlement.receipt).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 def _state(settlement: Settlement) -> dict[str, Any]:
-    return {
-        **settlement.receipt,
-        "status": settlement.status,
-        "review": settlement.review,
-        "created_at": settlement.created_at,
-        "reversed_at": settlement.reversed_at,
-        "institution": {"code": settlement.institution.code, "name": settlement.institution.name},
-        "refunds": [
-            {
-                "lines": r.lines,
-                "fund": money(r.fund_fen),
-                "assistance": money(r.assistance_fen),
-                "personal_account": money(r.personal_account_fen),
-                "cash": money(r.cash_fen),
-                "at": r.created_at,
-            }
-            for r in settlement.refunds.all()
-        ],
-    }
+    return SettlementStateSerializer(settlement).data
 
 
 class TerminalSettlementView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(responses={200: None}, tags=["scanner"])
+    @extend_schema(
+        responses={200: SettlementStateSerializer},
+        extensions=errors(services.SETTLEMENT_NOT_FOUND),
+        tags=["scanner"],
+    )
     def get(self, request: Request, number: str) -> Response:
         settlement = Settlement.objects.filter(number=number, institution_id=_terminal(request).institution_id).first()
         if settlement is None:
@@ -230,7 +267,12 @@ class TerminalSettlementView(APIView):
 class ReversalView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=None, responses={200: None}, tags=["scanner"])
+    @extend_schema(
+        request=None,
+        responses={200: SettlementStateSerializer},
+        extensions=errors(*REVERSAL_ERRORS),
+        tags=["scanner"],
+    )
     def post(self, request: Request, number: str) -> Response:
         return Response(_state(services.reverse(terminal=_terminal(request), number=number)))
 
@@ -238,9 +280,14 @@ class ReversalView(APIView):
 class RefundView(APIView):
     permission_classes = [IsTerminal]
 
-    @extend_schema(request=SettlementRefundSerializer, responses={201: None}, tags=["scanner"])
+    @extend_schema(
+        request=SettlementRefundInSerializer,
+        responses={201: SettlementStateSerializer},
+        extensions=errors(*REFUND_ERRORS),
+        tags=["scanner"],
+    )
     def post(self, request: Request, number: str) -> Response:
-        data = SettlementRefundSerializer(data=request.data)
+        data = SettlementRefundInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.refund_items(terminal=_terminal(request), number=number, **data.validated_data)
         settlement = Settlement.objects.get(number=number)
@@ -258,33 +305,25 @@ class MySettlementsView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(operation_id="my_settlements_list", responses={200: None}, tags=["resident"])
+    @extend_schema(
+        operation_id="my_settlements_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(SettlementSummarySerializer)},
+        tags=["resident"],
+    )
     def get(self, request: Request) -> Response:
-        rows = Settlement.objects.filter(person_id__in=_visible_to(request)).select_related("institution")[:50]
-        return Response(
-            {
-                "results": [
-                    {
-                        "settlement": s.number,
-                        "status": s.status,
-                        "institution": s.institution.name,
-                        "person_id": s.person_id,
-                        "created_at": s.created_at,
-                        "total": money(s.total_fen),
-                        "fund": money(s.fund_fen + s.assistance_fen),
-                        "personal_account": money(s.personal_account_fen),
-                        "cash": money(s.cash_fen),
-                    }
-                    for s in rows
-                ]
-            }
-        )
+        rows = Settlement.objects.filter(person_id__in=_visible_to(request)).select_related("institution")
+        return page(request, rows, SettlementSummarySerializer)
 
 
 class MySettlementView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(responses={200: None}, tags=["resident"])
+    @extend_schema(
+        responses={200: SettlementStateSerializer},
+        extensions=errors(services.SETTLEMENT_NOT_FOUND),
+        tags=["resident"],
+    )
     def get(self, request: Request, number: str) -> Response:
         settlement = Settlement.objects.filter(number=number, person_id__in=_visible_to(request)).first()
         if settlement is None:

@@ -8,7 +8,7 @@ import datetime as dt
 
 from portal.diseases.models import DiseasePolicy
 from portal.people.models import Person
-from vouchers.family import may_show_code_of
+from vouchers.family import may_act_for as family_access
 
 DEFAULT_RECOGNITION_MONTHS = 24
 DEFAULT_SUSPENSION_MONTHS = 12
@@ -36,10 +36,7 @@ def region_periods(region_id: int) -> tuple[int, int]:
 
 def may_act_for(by: Person, person_id: int) -> bool:
     """The person themself, or a relative holding their e-voucher code (亲情账户)."""
-    if by.pk == person_id:
-        return True
-    subject = Person(pk=person_id)
-    return may_show_code_of(viewer=by, subject=subject) is not None
+    return family_access(viewer=by, person_id=person_id)
 
 
 def role(by: Person, person_id: int) -> str:

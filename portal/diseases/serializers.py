@@ -20,6 +20,7 @@ from portal.diseases.models import (
 )
 from portal.errors import localized_label
 from portal.money import MoneySerializer, money
+from portal.pagination import paginated
 
 
 def _english() -> bool:
@@ -134,8 +135,7 @@ class RecognitionSerializer(serializers.Serializer):
         return localized_label(recognition.get_status_display())
 
 
-class RecognitionListSerializer(serializers.Serializer):
-    results = RecognitionSerializer(many=True)
+RecognitionListSerializer = paginated(RecognitionSerializer)
 
 
 class ApplySerializer(serializers.Serializer):
@@ -210,9 +210,10 @@ class CommitmentSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class SuspensionListSerializer(serializers.Serializer):
-    results = SuspensionSerializer(many=True)
-    commitment = CommitmentSerializer(allow_null=True, help_text="The wording to sign when asking for reinstatement.")
+SuspensionListSerializer = paginated(
+    SuspensionSerializer,
+    commitment=CommitmentSerializer(allow_null=True, help_text="The wording to sign when asking for reinstatement."),
+)
 
 
 class ReinstatementRequestSerializer(serializers.Serializer):

@@ -16,17 +16,34 @@ from rest_framework.views import APIView
 
 from portal.diseases import selectors, services
 from portal.diseases.errors import (
+    APPLICATION_REQUIRED,
+    COMMITMENT_OUTDATED,
+    COMMITMENT_REQUIRED,
+    DISEASE_UNKNOWN,
+    DOCUMENT_INVALID,
+    DOCUMENTS_MISSING,
+    DOCUMENTS_TOO_MANY,
     INSTITUTION_NOT_ELIGIBLE,
+    INSTITUTION_NOT_NEEDED,
+    INSTITUTION_REQUIRED,
+    INSTITUTION_UNCHANGED,
+    RECOGNITION_EXISTS,
     RECOGNITION_NOT_FOUND,
+    RECOGNITION_NOT_INSURED,
+    RECOGNITION_STATE,
     REGION_REQUIRED,
     REGION_UNKNOWN,
+    REINSTATEMENT_PENDING,
+    REINSTATEMENT_TOO_EARLY,
     SUSPENSION_NOT_FOUND,
+    SUSPENSION_STATE,
     reasoned,
 )
 from portal.diseases.models import Recognition, Suspension
 from portal.diseases.serializers import (
     ApplySerializer,
     ChangeInstitutionSerializer,
+    CommitmentSerializer,
     DiseaseListSerializer,
     RecognitionListSerializer,
     RecognitionSerializer,
@@ -35,11 +52,14 @@ from portal.diseases.serializers import (
     SuspensionSerializer,
 )
 from portal.errors import DomainError
+from portal.family.proofs import PROOF_UNSAFE
 from portal.hygiene import SafeJSONParser
 from portal.institutions.models import Institution, Region
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page
 from portal.people.models import Person
 from portal.signin.permissions import IsResident, request_person
-from vouchers.family import may_show_code_of, people_visible_to
+from vouchers.family import people_visible_to, person_visible_to
 
 TAGS = ["specified diseases"]
 
@@ -52,12 +72,10 @@ def _me(request: Request) -> Person:
 
 def _subject(me: Person, person_id: int | None) -> Person:
     """Myself, or a relative whose e-voucher I hold; anyone else is not found."""
-    if person_id is None or person_id == me.pk:
-        return me
-    relative = Person.objects.select_related("region").filter(pk=person_id).first()
-    if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
+    subject = person_visible_to(viewer=me, person_id=person_id)
+    if subject is None:
         raise DomainError(RECOGNITION_NOT_FOUND)
-    return relative
+    return subject
 
 
 def _institution_id(code: str) -> int:
@@ -88,8 +106,8 @@ class DiseasesView(APIView):
         operation_id="diseases_list",
         parameters=[OpenApiParameter("region", str, description="6-digit region code (default: my region).")],
         responses=DiseaseListSerializer,
+        extensions=errors(REGION_REQUIRED, REGION_UNKNOWN),
         tags=TAGS,
-        description="Errors: `disease_region_required` (400), `disease_region_unknown` (404).",
     )
     def get(self, request: Request) -> Response:
         code = request.query_params.get("region")
@@ -122,9 +140,13 @@ class RecognitionsView(APIView):
 
     @extend_schema(
         operation_id="diseases_recognitions_list",
-        parameters=[OpenApiParameter("person_id", int, description="Only this person (me or a relative I hold).")],
+        parameters=[
+            OpenApiParameter("person_id", int, description="Only this person (me or a relative I hold)."),
+            *PAGE_PARAMETERS,
+        ],
         responses=RecognitionListSerializer,
         tags=TAGS,
+        description="Mine and those of the relatives whose code I hold, newest first, a page at a time.",
     )
     def get(self, request: Request) -> Response:
         me = _me(request)
@@ -132,21 +154,28 @@ class RecognitionsView(APIView):
         wanted = request.query_params.get("person_id")
         if wanted is not None:
             people = [p for p in people if str(p) == wanted]
-        rows = selectors.recognitions_of(person_ids=people)[:100]
-        return Response(RecognitionListSerializer({"results": rows}).data)
+        return page(request, selectors.recognitions_of(person_ids=people), RecognitionSerializer)
 
     @extend_schema(
         operation_id="diseases_recognitions_apply",
         request={"multipart/form-data": ApplySerializer},
         responses={201: RecognitionSerializer},
-        tags=TAGS,
-        description=(
-            "Errors: `disease_unknown`, `recognition_institution_required`, `recognition_institution_not_needed`, "
-            "`recognition_institution_not_eligible`, `recognition_documents_missing`, "
-            "`recognition_documents_too_many`, `recognition_document_invalid`, `proof_unsafe` (400); "
-            "`recognition_not_found` (404, a person I do not act for); `recognition_exists`, "
-            "`recognition_not_insured` (409)."
+        extensions=errors(
+            DISEASE_UNKNOWN,
+            INSTITUTION_REQUIRED,
+            INSTITUTION_NOT_NEEDED,
+            INSTITUTION_NOT_ELIGIBLE,
+            DOCUMENTS_MISSING,
+            DOCUMENTS_TOO_MANY,
+            DOCUMENT_INVALID,
+            PROOF_UNSAFE,
+            RECOGNITION_NOT_FOUND,
+            RECOGNITION_EXISTS,
+            RECOGNITION_NOT_INSURED,
+            RECOGNITION_STATE,
         ),
+        tags=TAGS,
+        description="`recognition_not_found` (404) also for a person I do not act for.",
     )
     def post(self, request: Request) -> Response:
         data = ApplySerializer(data=request.data)
@@ -171,8 +200,8 @@ class RecognitionView(APIView):
     @extend_schema(
         operation_id="diseases_recognition_retrieve",
         responses=RecognitionSerializer,
+        extensions=errors(RECOGNITION_NOT_FOUND),
         tags=TAGS,
-        description="Errors: `recognition_not_found` (404).",
     )
     def get(self, request: Request, recognition_id: int) -> Response:
         return Response(RecognitionSerializer(_recognition(request, recognition_id)).data)
@@ -185,8 +214,8 @@ class RecognitionWithdrawView(APIView):
         operation_id="diseases_recognition_withdraw",
         request=None,
         responses=RecognitionSerializer,
+        extensions=errors(RECOGNITION_NOT_FOUND, RECOGNITION_STATE),
         tags=TAGS,
-        description="Errors: `recognition_not_found` (404), `recognition_state_refused` (409).",
     )
     def post(self, request: Request, recognition_id: int) -> Response:
         recognition = _recognition(request, recognition_id)
@@ -201,12 +230,15 @@ class RecognitionInstitutionView(APIView):
         operation_id="diseases_recognition_change_institution",
         request=ChangeInstitutionSerializer,
         responses=RecognitionSerializer,
-        tags=TAGS,
-        description=(
-            "Change the chosen institution of an approved recognition. Errors: "
-            "`recognition_institution_not_eligible`, `recognition_institution_not_needed` (400); "
-            "`recognition_not_found` (404); `recognition_state_refused`, `recognition_institution_unchanged` (409)."
+        extensions=errors(
+            INSTITUTION_NOT_ELIGIBLE,
+            INSTITUTION_NOT_NEEDED,
+            RECOGNITION_NOT_FOUND,
+            RECOGNITION_STATE,
+            INSTITUTION_UNCHANGED,
         ),
+        tags=TAGS,
+        description="Change the chosen institution of an approved recognition.",
     )
     def post(self, request: Request, recognition_id: int) -> Response:
         data = ChangeInstitutionSerializer(data=request.data)
@@ -223,19 +255,27 @@ class RecognitionInstitutionView(APIView):
 class SuspensionsView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(operation_id="diseases_suspensions_list", responses=SuspensionListSerializer, tags=TAGS)
+    @extend_schema(
+        operation_id="diseases_suspensions_list",
+        parameters=PAGE_PARAMETERS,
+        responses=SuspensionListSerializer,
+        tags=TAGS,
+        description="Mine and those of the relatives whose code I hold, newest first, a page at a time, with the "
+        "commitment to sign when asking for reinstatement.",
+    )
     def get(self, request: Request) -> Response:
         me = _me(request)
-        rows = selectors.suspensions_of(person_ids=people_visible_to(viewer=me))[:100]
+        rows = selectors.suspensions_of(person_ids=people_visible_to(viewer=me))
         commitment = selectors.commitment_in_force()
         english = (translation.get_language() or "").startswith("en")
-        body = {
-            "results": rows,
+        extra = {
             "commitment": None
             if commitment is None
-            else {"version": commitment.version, "text": commitment.text_en if english else commitment.text_zh},
+            else CommitmentSerializer(
+                {"version": commitment.version, "text": commitment.text_en if english else commitment.text_zh}
+            ).data
         }
-        return Response(SuspensionListSerializer(body).data)
+        return page(request, rows, SuspensionSerializer, extra=extra)
 
 
 class ReinstatementView(APIView):
@@ -245,13 +285,18 @@ class ReinstatementView(APIView):
         operation_id="diseases_reinstatement_apply",
         request=ReinstatementRequestSerializer,
         responses={201: SuspensionSerializer},
-        tags=TAGS,
-        description=(
-            "Ask in writing, signing the commitment, to settle at pharmacies again once the suspension period "
-            "is over. Errors: `reinstatement_application_required`, `reinstatement_commitment_required` (400); "
-            "`suspension_not_found` (404); `reinstatement_commitment_outdated`, `reinstatement_too_early`, "
-            "`reinstatement_pending`, `suspension_state_refused` (409)."
+        extensions=errors(
+            APPLICATION_REQUIRED,
+            COMMITMENT_REQUIRED,
+            SUSPENSION_NOT_FOUND,
+            COMMITMENT_OUTDATED,
+            REINSTATEMENT_TOO_EARLY,
+            REINSTATEMENT_PENDING,
+            SUSPENSION_STATE,
         ),
+        tags=TAGS,
+        description="Ask in writing, signing the commitment, to settle at pharmacies again once the suspension "
+        "period is over.",
     )
     def post(self, request: Request, suspension_id: int) -> Response:
         data = ReinstatementRequestSerializer(data=request.data)

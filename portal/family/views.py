@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -16,37 +15,24 @@ from portal.audit.private_files import private_file_response
 from portal.errors import DomainError
 from portal.family import selectors, services
 from portal.family.models import FamilyBinding, Relation
+from portal.family.proofs import PROOF_INVALID, PROOF_MISSING, PROOF_UNSAFE
+from portal.family.serializers import BindingSerializer, BindingsSerializer, binding_body, policy_body
 from portal.hygiene import SafeJSONParser
-from portal.money import money
+from portal.identity import ID_NUMBER_INVALID
+from portal.openapi import errors
 from portal.people.models import Person
 from portal.signin.permissions import IsResident, request_person
+from portal.signin.services import OTP_EXPIRED, OTP_INVALID, OTP_LOCKED, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVAILABLE
+
+TAGS = ["family sharing"]
+# What the proof is stored as; octet-stream is private_file_response's fallback (and what generated clients read).
+PROOF_TYPES = ("image/jpeg", "image/png", "application/pdf", "application/octet-stream")
 
 
 def _me(request: Request) -> Person:
     person = request_person(request)
     assert person is not None
     return person
-
-
-def _binding(binding: FamilyBinding, me: Person, spent: dict[int, int] | None = None) -> dict[str, Any]:
-    as_initiator = binding.initiator_id == me.pk
-    other = binding.bound if as_initiator else binding.initiator
-    body: dict[str, Any] = {
-        "id": binding.pk,
-        "role": "initiator" if as_initiator else "bound",
-        "person": {"id": other.pk, "name": other.name, "id_number_masked": other.id_number_masked},
-        "relation": binding.relation,
-        "relation_label": binding.get_relation_display(),
-        "status": binding.status,
-        "created_at": binding.created_at,
-        "consent_expires_at": binding.consent_expires_at,
-        "activated_at": binding.activated_at,
-        "ended_at": binding.ended_at,
-        "ended_by": binding.ended_by,
-    }
-    if as_initiator and spent is not None:
-        body["spent_from_my_account"] = money(spent.get(binding.bound_id, 0))
-    return body
 
 
 class BindRequestSerializer(serializers.Serializer):
@@ -60,35 +46,46 @@ class BindingsView(APIView):
     permission_classes = [IsResident]
     parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
 
-    @extend_schema(responses={200: None}, tags=["family sharing"])
+    @extend_schema(responses={200: BindingsSerializer}, tags=TAGS)
     def get(self, request: Request) -> Response:
         me = _me(request)
         spent = selectors.spent_from_my_account(initiator=me)
         policy = services.FamilyPolicy.objects.filter(region_id=me.region_id).first()
-        return Response(
-            {
-                "as_initiator": [_binding(b, me, spent) for b in selectors.bindings_as_initiator(person=me)],
-                "as_bound": [_binding(b, me) for b in selectors.bindings_as_bound(person=me)],
-                "policy": None
-                if policy is None
-                else {
-                    "allowed_relations": policy.allowed_relations,
-                    "max_bound": policy.max_bound,
-                    "requires_staff_review": policy.requires_staff_review,
-                    "consent_hours": policy.consent_hours,
-                },
-            }
-        )
+        body = {
+            "as_initiator": [binding_body(b, me, spent) for b in selectors.bindings_as_initiator(person=me)],
+            "as_bound": [binding_body(b, me) for b in selectors.bindings_as_bound(person=me)],
+            "policy": policy_body(policy),
+        }
+        return Response(BindingsSerializer(body).data)
 
     @extend_schema(
-        request={"multipart/form-data": BindRequestSerializer}, responses={201: None}, tags=["family sharing"]
+        request={"multipart/form-data": BindRequestSerializer},
+        responses={201: BindingSerializer},
+        extensions=errors(
+            services.NO_POLICY,
+            services.INITIATOR_NOT_ALLOWED,
+            ID_NUMBER_INVALID,
+            services.BOUND_NOT_FOUND,
+            services.BIND_SELF,
+            services.BOUND_NOT_INSURED,
+            services.OTHER_REGION,
+            services.RELATION_NOT_ALLOWED,
+            PROOF_INVALID,
+            PROOF_MISSING,
+            PROOF_UNSAFE,
+            services.LIMIT_REACHED,
+            services.ALREADY_BOUND,
+            services.CONSENT_EXPIRED,
+            services.BINDING_TRANSITION,
+        ),
+        tags=TAGS,
     )
     def post(self, request: Request) -> Response:
         data = BindRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         me = _me(request)
         binding = services.binding_request(initiator=me, **data.validated_data)
-        return Response(_binding(binding, me), status=status.HTTP_201_CREATED)
+        return Response(BindingSerializer(binding_body(binding, me)).data, status=status.HTTP_201_CREATED)
 
 
 class BindingConsentView(APIView):
@@ -98,8 +95,16 @@ class BindingConsentView(APIView):
 
     @extend_schema(
         request=inline_serializer("BindingConsent", {"sms_code": serializers.CharField(required=False)}),
-        responses={200: None},
-        tags=["family sharing"],
+        responses={200: BindingSerializer},
+        extensions=errors(
+            services.BINDING_NOT_FOUND,
+            services.CONSENT_EXPIRED,
+            services.BINDING_TRANSITION,
+            OTP_EXPIRED,
+            OTP_INVALID,
+            OTP_LOCKED,
+        ),
+        tags=TAGS,
     )
     def post(self, request: Request, binding_id: int) -> Response:
         me = _me(request)
@@ -108,7 +113,7 @@ class BindingConsentView(APIView):
             binding = services.binding_consent_by_sms(binding_id=binding_id, initiator=me, sms_code=str(code))
         else:
             binding = services.binding_consent_in_app(binding_id=binding_id, bound=me)
-        return Response(_binding(binding, me))
+        return Response(BindingSerializer(binding_body(binding, me)).data)
 
 
 class BindingCodeView(APIView):
@@ -116,17 +121,29 @@ class BindingCodeView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={202: None}, tags=["family sharing"])
+    @extend_schema(
+        request=None,
+        responses={202: BindingSerializer},
+        extensions=errors(
+            services.BINDING_NOT_FOUND, services.NO_PHONE_FOR_CODE, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVAILABLE
+        ),
+        tags=TAGS,
+    )
     def post(self, request: Request, binding_id: int) -> Response:
         me = _me(request)
         binding = services.binding_resend_code(binding_id=binding_id, initiator=me)
-        return Response(_binding(binding, me), status=202)
+        return Response(BindingSerializer(binding_body(binding, me)).data, status=202)
 
 
 class BindingView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={204: None}, tags=["family sharing"])
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        extensions=errors(services.BINDING_NOT_FOUND, services.BINDING_TRANSITION),
+        tags=TAGS,
+    )
     def delete(self, request: Request, binding_id: int) -> Response:
         services.binding_unbind(binding_id=binding_id, by=_me(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -137,7 +154,11 @@ class BindingProofView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(responses={200: None}, tags=["family sharing"])
+    @extend_schema(
+        responses={(200, content_type): OpenApiTypes.BINARY for content_type in PROOF_TYPES},
+        extensions=errors(services.BINDING_NOT_FOUND),
+        tags=TAGS,
+    )
     def get(self, request: Request, binding_id: int) -> FileResponse:
         me = _me(request)
         binding = FamilyBinding.objects.filter(pk=binding_id).first()

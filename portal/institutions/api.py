@@ -23,6 +23,7 @@ from portal.institutions.directory import (
     kind_words,
 )
 from portal.institutions.models import Institution, Region
+from portal.openapi import errors
 from portal.signin.permissions import request_person
 
 DIRECTORY_REGION_UNKNOWN = define("directory_region_unknown", 404, "未找到该统筹地区", "No such insurance region")
@@ -98,9 +99,9 @@ class DirectoryView(APIView):
             OpenApiParameter("page_size", int, description="1-50, default 20."),
         ],
         responses=DirectorySerializer,
+        extensions=errors(DIRECTORY_REGION_REQUIRED, DIRECTORY_REGION_UNKNOWN),
         tags=["institutions"],
-        description="Errors: `invalid_input` (400), `directory_region_required` (400, signed out without "
-        "`region`), `directory_region_unknown` (404).",
+        description="`directory_region_required` (400): signed out without `region`.",
     )
     def get(self, request: Request) -> Response:
         params = DirectoryParams(data=request.query_params)

@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 
 from portal.errors import NOT_FOUND, DomainError
 from portal.institutions.models import Institution, Terminal
-from portal.signin.permissions import IsTerminal, request_terminal, require_own_institution
+from portal.openapi import errors
+from portal.signin.permissions import INSTITUTION_MISMATCH, IsTerminal, request_terminal, require_own_institution
 
 
 class InstitutionSerializer(serializers.ModelSerializer):
@@ -44,7 +45,7 @@ class InstitutionDetailView(APIView):
 
     permission_classes = [IsTerminal]
 
-    @extend_schema(responses=InstitutionSerializer, tags=["institution"])
+    @extend_schema(responses=InstitutionSerializer, extensions=errors(INSTITUTION_MISMATCH), tags=["institution"])
     def get(self, request: Request, code: str) -> Response:
         institution = Institution.objects.select_related("region").filter(code=code).first()
         if institution is None:

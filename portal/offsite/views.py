@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -14,12 +12,25 @@ from rest_framework.views import APIView
 
 from portal import divisions
 from portal.errors import DomainError
+from portal.family.proofs import PROOF_INVALID, PROOF_MISSING, PROOF_UNSAFE
 from portal.hygiene import SafeJSONParser
 from portal.offsite import selectors, services
 from portal.offsite.models import FilingCategory, OffsiteFiling
+from portal.offsite.serializers import (
+    DestinationsSerializer,
+    FilingCategoriesSerializer,
+    OffsiteFiguresSerializer,
+    OffsiteFilingSerializer,
+    filing_data,
+    place_body,
+)
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.people.models import Person
 from portal.signin.permissions import IsResident, IsStaff, request_person
-from vouchers.family import may_show_code_of, people_visible_to
+from vouchers.family import may_act_for, people_visible_to, person_visible_to
+
+TAGS = ["off-site filing"]
 
 
 def _me(request: Request) -> Person:
@@ -30,60 +41,10 @@ def _me(request: Request) -> Person:
 
 def _subject(me: Person, person_id: int | None) -> Person:
     """Myself, or a relative whose e-voucher I hold (a guardian files for them)."""
-    if person_id is None or person_id == me.pk:
-        return me
-    relative = Person.objects.select_related("region").filter(pk=person_id).first()
-    if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
+    subject = person_visible_to(viewer=me, person_id=person_id)
+    if subject is None:
         raise DomainError(services.FILING_NOT_FOUND)
-    return relative
-
-
-def _filing(filing: OffsiteFiling) -> dict[str, Any]:
-    return {
-        "id": filing.pk,
-        "person_id": filing.person_id,
-        "category": filing.category.code,
-        "category_label": filing.category.get_code_display(),
-        "destination_code": filing.destination_code,
-        "destination": _place(filing.destination_code),
-        "start_date": filing.start_date,
-        "end_date": filing.end_date,
-        "contact_address": filing.contact_address,
-        "basis": filing.basis,
-        "commitment_version": filing.commitment.version if filing.commitment else None,
-        "status": filing.status,
-        "verification": filing.verification,
-        "ended_on": filing.ended_on,
-        "consequence": filing.consequence,
-        "created_at": filing.created_at,
-        "history": [
-            {"at": e.at, "from": e.from_status, "to": e.to_status, "by": e.by, "note": e.note}
-            for e in filing.events.all()
-        ],
-    }
-
-
-def _place(code: str) -> dict[str, str] | None:
-    found = divisions.place(code)
-    if found is None:
-        return None
-    return {
-        "code": found.code,
-        "name": found.name_zh,
-        "name_en": found.name_en,
-        "province_code": found.province_code,
-        "province": found.province_zh,
-        "province_en": found.province_en,
-    }
-
-
-class PlaceSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    name_en = serializers.CharField()
-    province_code = serializers.CharField()
-    province = serializers.CharField()
-    province_en = serializers.CharField()
+    return subject
 
 
 class DestinationsView(APIView):
@@ -97,18 +58,15 @@ class DestinationsView(APIView):
             OpenApiParameter("q", str, description="city or province name, zh or pinyin"),
             OpenApiParameter("province", str, description="a province code, e.g. 340000"),
         ],
-        responses={
-            200: inline_serializer(
-                "Destinations", {"source": serializers.CharField(), "results": PlaceSerializer(many=True)}
-            )
-        },
-        tags=["off-site filing"],
+        responses={200: DestinationsSerializer},
+        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:40]
         province = request.query_params.get("province", "")[:6]
         places = divisions.in_province(province) if province else divisions.search(query)
-        return Response({"source": divisions.SOURCE, "results": [_place(p.code) for p in places]})
+        body = {"source": divisions.SOURCE, "results": [place_body(p.code) for p in places]}
+        return Response(DestinationsSerializer(body).data)
 
 
 class CategoriesView(APIView):
@@ -116,28 +74,30 @@ class CategoriesView(APIView):
 
     permission_classes = [IsResident]
 
-    @extend_schema(responses={200: None}, tags=["off-site filing"])
+    @extend_schema(responses={200: FilingCategoriesSerializer}, tags=TAGS)
     def get(self, request: Request) -> Response:
         me = _me(request)
         english = (translation.get_language() or "").startswith("en")
         text = services.current_commitment()
         return Response(
-            {
-                "categories": [
-                    {
-                        "code": c.code,
-                        "label": c.get_code_display(),
-                        "who": c.eligible_insurance_types,
-                        "commitment_allowed": c.commitment_allowed,
-                        "validity_days": c.validity_days,
-                        "outpatient_pooling": c.outpatient_pooling,
-                        "min_days_before_change": c.min_days_before_change,
-                        "may_file": me.insurance_type in c.eligible_insurance_types,
-                    }
-                    for c in FilingCategory.objects.filter(region_id=me.region_id, active=True)
-                ],
-                "commitment": {"version": text.version, "text": text.text_en if english else text.text_zh},
-            }
+            FilingCategoriesSerializer(
+                {
+                    "categories": [
+                        {
+                            "code": c.code,
+                            "label": c.get_code_display(),
+                            "who": c.eligible_insurance_types,
+                            "commitment_allowed": c.commitment_allowed,
+                            "validity_days": c.validity_days,
+                            "outpatient_pooling": c.outpatient_pooling,
+                            "min_days_before_change": c.min_days_before_change,
+                            "may_file": me.insurance_type in c.eligible_insurance_types,
+                        }
+                        for c in FilingCategory.objects.filter(region_id=me.region_id, active=True)
+                    ],
+                    "commitment": {"version": text.version, "text": text.text_en if english else text.text_zh},
+                }
+            ).data
         )
 
 
@@ -157,14 +117,38 @@ class FilingsView(APIView):
     permission_classes = [IsResident]
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(responses={200: None}, tags=["off-site filing"])
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(OffsiteFilingSerializer)},
+        tags=TAGS,
+        description="My filings and those of the relatives whose code I hold, newest first, a page at a time.",
+    )
     def get(self, request: Request) -> Response:
         me = _me(request)
         people = people_visible_to(viewer=me)
         rows = OffsiteFiling.objects.filter(person_id__in=people).select_related("category", "commitment")
-        return Response({"results": [_filing(f) for f in rows.prefetch_related("events")[:50]]})
+        return page(request, rows.prefetch_related("events"), filing_data)
 
-    @extend_schema(request=FilingSerializer, responses={201: None}, tags=["off-site filing"])
+    @extend_schema(
+        request=FilingSerializer,
+        responses={201: OffsiteFilingSerializer},
+        extensions=errors(
+            services.FILING_NOT_FOUND,
+            services.CATEGORY_UNKNOWN,
+            services.NOT_ELIGIBLE,
+            services.DESTINATION_INVALID,
+            services.DESTINATION_HOME,
+            services.DATES_INVALID,
+            services.COMMITMENT_NOT_ALLOWED,
+            services.COMMITMENT_OUTDATED,
+            services.BASIS_MISSING,
+            services.OVERLAP,
+            PROOF_INVALID,
+            PROOF_MISSING,
+            PROOF_UNSAFE,
+        ),
+        tags=TAGS,
+    )
     def post(self, request: Request) -> Response:
         data = FilingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -182,7 +166,7 @@ class FilingsView(APIView):
             materials=values.get("materials"),
             admission_date=values.get("admission_date"),
         )
-        return Response(_filing(filing), status=status.HTTP_201_CREATED)
+        return Response(filing_data(filing), status=status.HTTP_201_CREATED)
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -193,7 +177,7 @@ class ChangeSerializer(serializers.Serializer):
 def _mine(request: Request, filing_id: int) -> tuple[OffsiteFiling, Person]:
     me = _me(request)
     filing = OffsiteFiling.objects.select_related("category").filter(pk=filing_id).first()
-    if filing is None or (filing.person_id != me.pk and may_show_code_of(viewer=me, subject=filing.person) is None):
+    if filing is None or not may_act_for(viewer=me, person_id=filing.person_id):
         raise DomainError(services.FILING_NOT_FOUND)
     return filing, me
 
@@ -201,26 +185,36 @@ def _mine(request: Request, filing_id: int) -> tuple[OffsiteFiling, Person]:
 class FilingView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(request=ChangeSerializer, responses={200: None}, tags=["off-site filing"])
+    @extend_schema(
+        request=ChangeSerializer,
+        responses={200: OffsiteFilingSerializer},
+        extensions=errors(services.FILING_NOT_FOUND, services.FILING_STATE, services.TOO_EARLY, services.DATES_INVALID),
+        tags=TAGS,
+    )
     def patch(self, request: Request, filing_id: int) -> Response:
         data = ChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         filing, me = _mine(request, filing_id)
-        return Response(_filing(services.filing_change(filing=filing, by=me, **data.validated_data)))
+        return Response(filing_data(services.filing_change(filing=filing, by=me, **data.validated_data)))
 
 
 class FilingCancelView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(request=None, responses={200: None}, tags=["off-site filing"])
+    @extend_schema(
+        request=None,
+        responses={200: OffsiteFilingSerializer},
+        extensions=errors(services.FILING_NOT_FOUND, services.FILING_STATE, services.TOO_EARLY),
+        tags=TAGS,
+    )
     def post(self, request: Request, filing_id: int) -> Response:
         filing, me = _mine(request, filing_id)
-        return Response(_filing(services.filing_cancel(filing=filing, by=me)))
+        return Response(filing_data(services.filing_cancel(filing=filing, by=me)))
 
 
 class FiguresView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(operation_id="staff_offsite_figures", responses={200: None}, tags=["staff"])
+    @extend_schema(operation_id="staff_offsite_figures", responses={200: OffsiteFiguresSerializer}, tags=["staff"])
     def get(self, request: Request) -> Response:
-        return Response(selectors.figures())
+        return Response(OffsiteFiguresSerializer(selectors.figures()).data)

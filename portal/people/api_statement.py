@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.ledger.models import LedgerAccount, LedgerEntry
 from portal.ledger.selectors import personal_account
-from portal.ledger.statement import CATEGORIES, StatementFilter, StatementLine, statement_entries, statement_lines
+from portal.ledger.statement import CATEGORIES, StatementFilter, StatementLine, month_range, statement_lines
+from portal.ledger.statement import _annotated as annotated_entries
+from portal.ledger.statement import _category_q as category_q
 from portal.money import MoneySerializer, money
+from portal.pagination import PAGE_PARAMETERS, Cursor, paginated
 from portal.signin.permissions import IsResident, request_person
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -23,8 +28,6 @@ class StatementParams(serializers.Serializer):
     year = serializers.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
     month = serializers.IntegerField(required=False, min_value=1, max_value=12)
     kind = serializers.ChoiceField(choices=list(CATEGORIES), required=False)
-    before = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "month" in attrs and "year" not in attrs:
@@ -54,11 +57,24 @@ class StatementLineSerializer(serializers.Serializer):
     for_person = ForPersonSerializer(allow_null=True, help_text="Family sharing: the relative it was paid for.")
 
 
-class StatementSerializer(serializers.Serializer):
-    has_personal_account = serializers.BooleanField()
-    balance = MoneySerializer(allow_null=True)
-    results = StatementLineSerializer(many=True)
-    next_before = serializers.IntegerField(allow_null=True, help_text="Pass as `before` for the next page.")
+StatementSerializer = paginated(
+    StatementLineSerializer,
+    name="Statement",
+    has_personal_account=serializers.BooleanField(),
+    balance=MoneySerializer(allow_null=True, help_text="Null: no personal account."),
+)
+
+
+def _entries(account: LedgerAccount, filters: StatementFilter) -> QuerySet[LedgerEntry]:
+    """``statement_entries`` without its own paging (the paginator pages on the id, newest first)."""
+    assert account.person_id is not None
+    entries = annotated_entries(account.pk)
+    if filters.year is not None:
+        start, end = month_range(filters.year, filters.month)
+        entries = entries.filter(created_at__gte=start, created_at__lt=end)
+    if filters.category:
+        entries = entries.filter(category_q(filters.category, account.person_id))
+    return entries
 
 
 def line_body(line: StatementLine) -> dict[str, Any]:
@@ -88,8 +104,7 @@ class StatementView(APIView):
             OpenApiParameter("year", int, description=f"{YEAR_MIN}-{YEAR_MAX}: entries of that year (local time)."),
             OpenApiParameter("month", int, description="1-12, with `year`: entries of that month."),
             OpenApiParameter("kind", str, enum=list(CATEGORIES), description="Only entries of this kind."),
-            OpenApiParameter("before", int, description="Page: entries with an id below this (`next_before`)."),
-            OpenApiParameter("limit", int, description="1-100, default 20."),
+            *PAGE_PARAMETERS,
         ],
         responses=StatementSerializer,
         tags=["resident"],
@@ -102,19 +117,20 @@ class StatementView(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         account = personal_account(person=person)
+        paginator = Cursor()
+        body: dict[str, Any]
         if account is None:
-            return Response(
-                StatementSerializer(
-                    {"has_personal_account": False, "balance": None, "results": [], "next_before": None}
-                ).data
-            )
+            paginator.paginate_queryset(LedgerEntry.objects.none(), request)  # checks `cursor` and `limit` alike
+            body = {"has_personal_account": False, "balance": None, "results": [], "next": None, "previous": None}
+            return Response(StatementSerializer(body).data)
         filters = StatementFilter(year=data.get("year"), month=data.get("month"), category=data.get("kind", ""))
-        entries = statement_entries(account=account, filters=filters, before_id=data.get("before"), limit=data["limit"])
-        lines = statement_lines(entries=entries, owner_id=person.pk)
+        entries = paginator.paginate_queryset(_entries(account, filters), request) or []
+        lines = statement_lines(entries=list(entries), owner_id=person.pk)  # one look-up of bills for the page
         body = {
             "has_personal_account": True,
             "balance": money(account.balance),
             "results": [line_body(line) for line in lines],
-            "next_before": entries[-1].pk if len(entries) == data["limit"] else None,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
         }
         return Response(StatementSerializer(body).data)

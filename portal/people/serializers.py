@@ -13,6 +13,11 @@ class AccountSummarySerializer(serializers.Serializer):
     balance = MoneySerializer()
 
 
+class MeRegionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -20,13 +25,13 @@ class MeSerializer(serializers.Serializer):
     phone_masked = serializers.CharField()
     gender = serializers.CharField()
     birth_date = serializers.DateField()
-    region = serializers.DictField()
+    region = MeRegionSerializer(help_text="The pooling region (统筹区).")
     insurance_type = serializers.CharField()
     insurance_type_label = serializers.CharField()
     assistance_group = serializers.CharField()
     insured = serializers.BooleanField()
     contribution_paid_this_year = serializers.BooleanField()
-    personal_account = AccountSummarySerializer(allow_null=True)
+    personal_account = AccountSummarySerializer(allow_null=True, help_text="Null: no personal account.")
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.errors import NOT_FOUND, DomainError
-from portal.ledger.models import LedgerAccount
-from portal.ledger.selectors import account_entries, personal_account
+from portal.ledger.models import LedgerAccount, LedgerEntry
+from portal.ledger.selectors import personal_account
 from portal.money import money
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.people.models import Person
 from portal.people.selectors import contribution_paid
 from portal.people.serializers import LedgerEntrySerializer, MeSerializer
@@ -50,22 +50,14 @@ class MeView(APIView):
         return Response(MeSerializer(body).data)
 
 
-class EntriesPage(serializers.Serializer):
-    results = LedgerEntrySerializer(many=True)
-    next_before = serializers.IntegerField(allow_null=True)
-
-
 class AccountEntriesView(APIView):
-    """History of a personal account, newest first. Only its owner may read it."""
+    """History of a personal account, newest first, a page at a time. Only its owner may read it."""
 
     permission_classes = [IsResident]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("before", int, description="Page: entries with an id below this."),
-            OpenApiParameter("limit", int, description="1-100, default 20."),
-        ],
-        responses=EntriesPage,
+        parameters=PAGE_PARAMETERS,
+        responses={200: paginated(LedgerEntrySerializer)},
         tags=["resident"],
     )
     def get(self, request: Request, account_id: int) -> Response:
@@ -73,19 +65,6 @@ class AccountEntriesView(APIView):
         account = LedgerAccount.objects.filter(pk=account_id, kind=LedgerAccount.Kind.PERSONAL, person=person).first()
         if account is None:
             raise DomainError(NOT_FOUND)  # also for other people's accounts: do not reveal they exist
-        params = _PageParams(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        entries = list(
-            account_entries(
-                account_id=account.pk,
-                before_id=params.validated_data.get("before"),
-                limit=params.validated_data["limit"],
-            )
-        )
-        next_before = entries[-1].pk if len(entries) == params.validated_data["limit"] else None
-        return Response({"results": LedgerEntrySerializer(entries, many=True).data, "next_before": next_before})
-
-
-class _PageParams(serializers.Serializer):
-    before = serializers.IntegerField(required=False, min_value=1)
-    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+        # Newest first by id (ledger.selectors.account_entries, without its own slice: the page is the paginator's).
+        entries = LedgerEntry.objects.filter(account_id=account.pk).select_related("transaction")
+        return page(request, entries, LedgerEntrySerializer)

@@ -17,55 +17,41 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.clientip import client_ip
-from portal.errors import Bilingual, DomainError
+from portal.errors import DomainError
+from portal.openapi import errors
+from portal.pagination import PAGE_PARAMETERS, page, paginated
 from portal.people.selectors import person_for_user
 from portal.qa import selectors, services
-from portal.qa.entry_cache import EntryCard, EntryDetail, RelatedCard, TopicCard
-from portal.qa.models import EntryPage, TopicPage
+from portal.qa.models import TopicPage
+from portal.qa.serializers import (
+    QAEntrySerializer,
+    QAEntrySummarySerializer,
+    QAFeedbackSerializer,
+    QASearchSerializer,
+    QATopicsSerializer,
+    entry_body,
+    entry_summary,
+    topic_body,
+)
 
+TAGS = ["policy Q&A"]
 REGION_PARAM = OpenApiParameter("region", str, description="6-digit region code; default: the resident's own")
-
-
-def _topic(topic: TopicPage | TopicCard | None) -> dict[str, Any] | None:
-    if topic is None:
-        return None
-    return {"code": topic.code, "name": Bilingual(topic.title, topic.name_en).localized(), "name_zh": topic.title}
-
-
-def _entry_summary(entry: EntryPage | EntryCard | EntryDetail | RelatedCard) -> dict[str, Any]:
-    return {"id": entry.pk, "question": entry.title, "url": entry.url}
-
-
-def _entry(detail: EntryDetail) -> dict[str, Any]:
-    return {
-        **_entry_summary(detail),
-        "topic": _topic(detail.topic),
-        "answer_html": str(detail.answer_html),
-        "regions": [{"code": code, "name": name} for code, name in detail.regions],
-        "effective_from": detail.effective_from,
-        "effective_to": detail.effective_to,
-        "source": detail.source,
-        "source_url": detail.source_url or None,
-        "related": [_entry_summary(related) for related in detail.related],
-        "last_published_at": detail.last_published_at,
-    }
 
 
 class TopicsView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[REGION_PARAM], responses={200: None}, tags=["policy Q&A"])
+    @extend_schema(parameters=[REGION_PARAM], responses={200: QATopicsSerializer}, tags=TAGS)
     def get(self, request: Request) -> Response:
         region = selectors.region_for_request(request)
-        return Response(
-            {
-                "region": region.code if region else None,
-                "topics": [
-                    {**(_topic(topic) or {}), "entries": count}
-                    for topic, count in selectors.topics_with_counts(region=region)
-                ],
-            }
-        )
+        body = {
+            "region": region.code if region else None,
+            "topics": [
+                {**(topic_body(topic) or {}), "entries": count}
+                for topic, count in selectors.topics_with_counts(region=region)
+            ],
+        }
+        return Response(QATopicsSerializer(body).data)
 
 
 class EntriesView(APIView):
@@ -73,9 +59,12 @@ class EntriesView(APIView):
 
     @extend_schema(
         operation_id="qa_entries_list",
-        parameters=[REGION_PARAM, OpenApiParameter("topic", str, description="topic code")],
-        responses={200: None},
-        tags=["policy Q&A"],
+        parameters=[REGION_PARAM, OpenApiParameter("topic", str, description="topic code"), *PAGE_PARAMETERS],
+        responses={200: paginated(QAEntrySummarySerializer)},
+        extensions=errors(services.QA_ENTRY_NOT_FOUND),
+        tags=TAGS,
+        description="The entries in force (for the region, and of one topic if asked), newest first, a page at a "
+        "time. An unknown topic is `qa_entry_not_found` (404).",
     )
     def get(self, request: Request) -> Response:
         region = selectors.region_for_request(request)
@@ -86,18 +75,23 @@ class EntriesView(APIView):
             if topic is None:
                 raise DomainError(services.QA_ENTRY_NOT_FOUND)
             entries = entries.child_of(topic)
-        return Response({"entries": [_entry_summary(entry) for entry in entries[:500]]})
+        return page(request, entries, lambda entry: QAEntrySummarySerializer(entry_summary(entry)).data)
 
 
 class EntryView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="qa_entry_retrieve", responses={200: None}, tags=["policy Q&A"])
+    @extend_schema(
+        operation_id="qa_entry_retrieve",
+        responses={200: QAEntrySerializer},
+        extensions=errors(services.QA_ENTRY_NOT_FOUND),
+        tags=TAGS,
+    )
     def get(self, request: Request, entry_id: int) -> Response:
         detail = selectors.entry_detail(entry_id=entry_id)
         if detail is None:
             raise DomainError(services.QA_ENTRY_NOT_FOUND)
-        return Response(_entry(detail))
+        return Response(QAEntrySerializer(entry_body(detail)).data)
 
 
 class SearchQuery(serializers.Serializer):
@@ -110,8 +104,8 @@ class SearchView(APIView):
 
     @extend_schema(
         parameters=[REGION_PARAM, OpenApiParameter("q", str, required=True), OpenApiParameter("limit", int)],
-        responses={200: None},
-        tags=["policy Q&A"],
+        responses={200: QASearchSerializer},
+        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         params = SearchQuery(data=request.query_params)
@@ -119,24 +113,23 @@ class SearchView(APIView):
         region = selectors.region_for_request(request)
         limit = params.validated_data.get("limit") or settings.QA_SEARCH_MAX_RESULTS
         result = services.search_and_log(query=params.validated_data["q"], region=region, limit=limit)
-        return Response(
-            {
-                "query": result.query,
-                "region": region.code if region else None,
-                "terms": result.terms,
-                "count": len(result.hits),
-                "results": [
-                    {
-                        **_entry_summary(hit.entry),
-                        "topic": _topic(hit.topic),
-                        "question_html": str(hit.question_html),
-                        "snippet_html": str(hit.snippet_html),
-                        "score": hit.score,
-                    }
-                    for hit in result.hits
-                ],
-            }
-        )
+        body = {
+            "query": result.query,
+            "region": region.code if region else None,
+            "terms": result.terms,
+            "count": len(result.hits),
+            "results": [
+                {
+                    **entry_summary(hit.entry),
+                    "topic": topic_body(hit.topic),
+                    "question_html": str(hit.question_html),
+                    "snippet_html": str(hit.snippet_html),
+                    "score": hit.score,
+                }
+                for hit in result.hits
+            ],
+        }
+        return Response(QASearchSerializer(body).data)
 
 
 class FeedbackInput(serializers.Serializer):
@@ -155,7 +148,13 @@ def client_key(request: Any) -> str:
 class FeedbackView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=FeedbackInput, responses={201: None, 200: None}, tags=["policy Q&A"])
+    @extend_schema(
+        request=FeedbackInput,
+        responses={201: QAFeedbackSerializer, 200: QAFeedbackSerializer},
+        extensions=errors(services.QA_ENTRY_NOT_FOUND, services.QA_FEEDBACK_TOO_MANY),
+        tags=TAGS,
+        description="201: a new vote; 200: it replaced my vote of the same day on this entry.",
+    )
     def post(self, request: Request, entry_id: int) -> Response:
         body = FeedbackInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -165,7 +164,7 @@ class FeedbackView(APIView):
             comment=body.validated_data["comment"],
             client_key=client_key(request),
         )
+        answer = {"entry_id": entry_id, "helpful": feedback.helpful, "replaced_earlier_vote": not created}
         return Response(
-            {"entry_id": entry_id, "helpful": feedback.helpful, "replaced_earlier_vote": not created},
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            QAFeedbackSerializer(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -43,6 +43,8 @@ REQUEST_REPLAYED = define(
     "request_replayed", 401, "重复的请求（nonce 已使用）", "This request was already received (nonce reused)"
 )
 TOKEN_INVALID = define("token_invalid", 401, "登录已失效，请重新登录", "Your sign-in has expired; sign in again")
+# What any operation can answer when the credentials sent with it do not verify (portal.openapi).
+FAILURES = (SIGNATURE_MISSING, SIGNATURE_INVALID, TERMINAL_UNKNOWN, REQUEST_STALE, REQUEST_REPLAYED, TOKEN_INVALID)
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 

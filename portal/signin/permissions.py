@@ -35,6 +35,8 @@ def request_person(request: Request) -> Person | None:
 
 
 class IsResident(BasePermission):
+    error_codes = (NOT_A_RESIDENT,)  # documented on every operation that uses it (portal.openapi)
+
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         if isinstance(user, User) and request_person(request) is not None:
@@ -45,6 +47,8 @@ class IsResident(BasePermission):
 
 
 class IsTerminal(BasePermission):
+    error_codes = (NOT_A_TERMINAL,)
+
     def has_permission(self, request: Request, view: Any) -> bool:
         if request_terminal(request) is not None:
             return True

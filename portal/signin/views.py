@@ -14,10 +14,26 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from portal.clientip import client_ip
+from portal.errors import CSRF_FAILED
+from portal.openapi import errors
 from portal.signin import serializers as s
+from portal.signin.challenge import CHALLENGE_INVALID, CHALLENGE_REQUIRED
 from portal.signin.models import ResidentToken
 from portal.signin.permissions import IsResident
-from portal.signin.services import otp_request, otp_verify, token_issue, token_revoke
+from portal.signin.services import (
+    OTP_DAILY_LIMIT,
+    OTP_EXPIRED,
+    OTP_INVALID,
+    OTP_LOCKED,
+    OTP_TOO_SOON,
+    PHONE_INVALID,
+    SMS_BUSY,
+    SMS_UNAVAILABLE,
+    otp_request,
+    otp_verify,
+    token_issue,
+    token_revoke,
+)
 
 
 class ByClientAddress:
@@ -42,7 +58,20 @@ class SmsCodeView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [OtpRequestThrottle]
 
-    @extend_schema(request=s.SmsCodeRequestSerializer, responses={202: s.SmsCodeSentSerializer}, tags=["sign-in"])
+    @extend_schema(
+        request=s.SmsCodeRequestSerializer,
+        responses={202: s.SmsCodeSentSerializer},
+        extensions=errors(
+            PHONE_INVALID,
+            OTP_DAILY_LIMIT,
+            OTP_TOO_SOON,
+            SMS_BUSY,
+            SMS_UNAVAILABLE,
+            CHALLENGE_REQUIRED,
+            CHALLENGE_INVALID,
+        ),
+        tags=["sign-in"],
+    )
     def post(self, request: Request) -> Response:
         data = s.SmsCodeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -62,7 +91,13 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [OtpVerifyThrottle]
 
-    @extend_schema(request=s.LoginSerializer, responses={200: s.LoginResultSerializer}, tags=["sign-in"])
+    @extend_schema(
+        request=s.LoginSerializer,
+        responses={200: s.LoginResultSerializer},
+        extensions=errors(PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED, CSRF_FAILED),
+        tags=["sign-in"],
+        description="`csrf_failed` (403): `client=web` without the page's CSRF token.",
+    )
     def post(self, request: Request) -> Response:
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)

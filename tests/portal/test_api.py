@@ -35,8 +35,10 @@ def test_the_owner_reads_their_account_history_newest_first(resident_api) -> Non
     page = client.get(f"/api/v1/accounts/{account.pk}/entries?limit=2").json()
     assert [e["amount"]["fen"] for e in page["results"]] == [-300, -200]
     assert page["results"][0]["balance_after"]["yuan"] == "94.00"
-    rest = client.get(f"/api/v1/accounts/{account.pk}/entries?limit=2&before={page['next_before']}").json()
+    assert page["previous"] is None
+    rest = client.get(page["next"]).json()
     assert [e["amount"]["fen"] for e in rest["results"]] == [-100, 10_000]
+    assert rest["next"] is None and client.get(rest["previous"]).json()["results"] == page["results"]
 
 
 def test_another_resident_cannot_read_my_account_and_learns_nothing(resident_api) -> None:
@@ -62,14 +64,18 @@ def test_anonymous_callers_are_asked_to_sign_in(api) -> None:
     assert response.json() == {"code": "not_authenticated", "message": "请先登录", "details": {}}
 
 
-def test_bad_paging_parameters_are_field_errors_not_500(resident_api) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=abc", "limit"), ("limit=0", "limit"), ("limit=101", "limit"), ("cursor=not-ours", "cursor")],
+)
+def test_bad_paging_parameters_are_field_errors_not_500(resident_api, query: str, field: str) -> None:
     person = factories.person(balance_fen=100)
     account = personal_account(person=person)
-    response = resident_api(person).get(f"/api/v1/accounts/{account.pk}/entries?limit=abc&before=-1")
+    response = resident_api(person).get(f"/api/v1/accounts/{account.pk}/entries?{query}")
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_input"
-    assert set(body["details"]["fields"]) == {"limit", "before"}
+    assert set(body["details"]["fields"]) == {field}
 
 
 @pytest.mark.parametrize(

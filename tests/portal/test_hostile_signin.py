@@ -151,11 +151,14 @@ def test_a_cross_site_form_cannot_plant_a_session(sms_outbox) -> None:
     person = factories.person(phone="13700007777")
     APIClient().post("/api/v1/auth/sms-code", {"phone": person.phone}, format="json")
     victim = Client(enforce_csrf_checks=True)
-    planted = victim.post(
-        "/api/v1/auth/login", {"phone": person.phone, "code": sms_outbox[-1]["code"], "client": "web"}
-    )
-    assert planted.status_code == 403 and planted.json()["code"] == "csrf_failed"
+    fields = {"phone": person.phone, "code": sms_outbox[-1]["code"], "client": "web"}
+    # The API reads JSON only: what a form can send is not read at all.
+    planted = victim.post("/api/v1/auth/login", fields)
+    assert planted.status_code in (400, 415) and "_auth_user_id" not in victim.session
+    # JSON (which only a script of the same site can send with the cookie) still needs the page's CSRF token.
+    scripted = victim.post("/api/v1/auth/login", fields, content_type="application/json")
+    assert scripted.status_code == 403 and scripted.json()["code"] == "csrf_failed"
     assert "_auth_user_id" not in victim.session
     # The app (a bearer token, no cookie) needs no CSRF token.
-    app = victim.post("/api/v1/auth/login", {"phone": person.phone, "code": sms_outbox[-1]["code"], "client": "app"})
+    app = victim.post("/api/v1/auth/login", {**fields, "client": "app"}, content_type="application/json")
     assert app.status_code == 200 and app.json()["token"].startswith("rt_")

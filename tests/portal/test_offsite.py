@@ -282,3 +282,29 @@ def test_staff_see_filing_figures(api, resident_api) -> None:
     assert figures["by_category"]["long_term_resident"]["received"] == 1
     assert sum(row["verified"] for row in figures["by_category"].values()) == 1
     assert set(figures["by_destination"]) == {"310100", "440100"}
+
+
+def test_my_filings_come_a_page_at_a_time_newest_first_mine_only(resident_api) -> None:
+    me = factories.person(insurance_type="employee")
+    api = resident_api(me)
+    ids = []
+    for n in range(3):  # three trips that do not overlap
+        start = TODAY() + timedelta(days=10 * n)
+        trip = file(api, category="temporary_trip", start_date=start.isoformat(), end_date=start.isoformat())
+        assert trip.status_code == 201, trip.json()
+        ids.append(trip.json()["id"])
+    file(resident_api(factories.person(insurance_type="employee")))  # someone else's
+    first = api.get("/api/v1/offsite/filings", {"limit": 2}).json()
+    assert [f["id"] for f in first["results"]] == ids[:0:-1] and first["previous"] is None
+    assert first["results"][0]["history"][0]["to"] == "active"
+    second = api.get(first["next"]).json()
+    assert [f["id"] for f in second["results"]] == ids[:1] and second["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"cursor": "x"}, "cursor")]
+)
+def test_bad_paging_of_filings_is_invalid_input(resident_api, query, field) -> None:
+    response = resident_api(factories.person()).get("/api/v1/offsite/filings", query)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_input"
+    assert set(response.json()["details"]["fields"]) == {field}

@@ -147,6 +147,41 @@ def test_public_pages_list_topics_and_entries(demo_qa: dict[str, EntryPage]) -> 
     detail = Client().get(f"/api/v1/qa/entries/{entry.pk}").json()
     assert detail["topic"]["code"] == "family-sharing" and detail["related"]
     listing = Client().get("/api/v1/qa/entries", {"topic": "family-sharing"}).json()
-    assert entry.pk in [e["id"] for e in listing["entries"]]
+    assert entry.pk in [e["id"] for e in listing["results"]] and listing["next"] is None
     english = Client().get("/api/v1/qa/topics", HTTP_ACCEPT_LANGUAGE="en").json()
     assert "Family account sharing" in [t["name"] for t in english["topics"]]
+
+
+def test_the_entries_come_a_page_at_a_time_newest_first(demo_qa: dict[str, EntryPage]) -> None:
+    first = Client().get("/api/v1/qa/entries", {"limit": 5}).json()
+    assert len(first["results"]) == 5 and first["previous"] is None and first["next"]
+    seen = [e["id"] for e in first["results"]]
+    url = first["next"]
+    while url:
+        page = Client().get(url).json()
+        seen += [e["id"] for e in page["results"]]
+        url = page["next"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen))
+    assert set(seen) == {e.pk for e in demo_qa.values()} - set(_not_in_force())
+
+
+def _not_in_force() -> list[int]:
+    from portal.qa.selectors import entries_in_force
+
+    return list(
+        EntryPage.objects.exclude(pk__in=entries_in_force(region=None).values("pk")).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"cursor": "nope"}, "cursor")]
+)
+def test_bad_paging_of_entries_is_invalid_input(demo_qa: dict[str, EntryPage], query, field) -> None:
+    response = Client().get("/api/v1/qa/entries", query)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_input"
+    assert set(response.json()["details"]["fields"]) == {field}
+
+
+def test_an_unknown_topic_is_not_found(demo_qa: dict[str, EntryPage]) -> None:
+    response = Client().get("/api/v1/qa/entries", {"topic": "no-such-topic"})
+    assert response.status_code == 404 and response.json()["code"] == "qa_entry_not_found"

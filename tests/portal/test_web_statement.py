@@ -122,9 +122,10 @@ class TestApi:
             {"month": "13", "year": "2026"},
             {"month": "3"},
             {"kind": "bribe"},
-            {"before": "abc"},
+            {"cursor": "abc"},
             {"year": "20x6"},
             {"limit": "0"},
+            {"limit": "101"},
         ],
     )
     def test_bad_filters_are_refused_with_the_field_named(self, resident_api: Any, params: dict[str, str]) -> None:
@@ -139,10 +140,29 @@ class TestApi:
             personal_account_allocate(person=me, amount_fen=100 + n, reference=f"p{n}")
         api = resident_api(me)
         first = api.get(URL, {"limit": 2}).json()
-        second = api.get(URL, {"limit": 2, "before": first["next_before"]}).json()
-        third = api.get(URL, {"limit": 2, "before": second["next_before"]}).json()
+        second = api.get(first["next"]).json()
+        third = api.get(second["next"]).json()
         amounts = [r["amount"]["fen"] for page in (first, second, third) for r in page["results"]]
-        assert amounts == [104, 103, 102, 101, 100] and third["next_before"] is None
+        assert amounts == [104, 103, 102, 101, 100] and third["next"] is None and first["previous"] is None
+        assert all(page["has_personal_account"] and page["balance"]["fen"] == 510 for page in (first, second, third))
+
+    def test_the_cursor_keeps_the_filters(self, resident_api: Any) -> None:
+        from portal.ledger.services import personal_account_allocate
+
+        me = factories.person(balance_fen=10_000)
+        for n in range(3):
+            personal_account_allocate(person=me, amount_fen=100 + n, reference=f"p{n}")
+        api = resident_api(me)
+        first = api.get(URL, {"kind": "allocation", "limit": 2}).json()
+        second = api.get(first["next"]).json()
+        assert [r["category"] for page in (first, second) for r in page["results"]] == ["allocation"] * 4
+        assert second["next"] is None
+
+    def test_without_a_personal_account_the_page_is_empty_and_bad_paging_still_refused(self, resident_api: Any) -> None:
+        api = resident_api(factories.person(insurance_type="resident"))
+        body = api.get(URL).json()
+        assert body == {"has_personal_account": False, "balance": None, "results": [], "next": None, "previous": None}
+        assert api.get(URL, {"limit": "0"}).json()["code"] == "invalid_input"
 
     def test_family_sharing_shows_whom_it_was_paid_for_and_each_sees_only_their_own(self, resident_api: Any) -> None:
         parent = factories.person(name="李父", balance_fen=100_000)

@@ -20,7 +20,7 @@ from portal.parsing import row_id
 from portal.people.models import Person
 from portal.web.access import field_errors, resident_required
 from portal.web.offsite.forms import ChangeForm
-from vouchers.family import may_show_code_of, relatives_held_by
+from vouchers.family import may_act_for, person_visible_to, relatives_held_by
 
 LIST_URL = "/offsite/"
 
@@ -77,12 +77,10 @@ def _relatives(me: Person) -> list[Person]:
 
 def _subject(me: Person, raw: str) -> Person:
     """Myself, or a relative whose e-voucher I hold (like the API's ``person_id``)."""
-    if not raw or raw == str(me.pk):
-        return me
-    relative = Person.objects.select_related("region").filter(pk=row_id(raw) or 0).first()
-    if relative is None or may_show_code_of(viewer=me, subject=relative) is None:
+    subject = person_visible_to(viewer=me, person_id=row_id(raw) or 0 if raw else None)
+    if subject is None:
         raise Http404
-    return relative
+    return subject
 
 
 def _mine(me: Person, filing_id: int) -> OffsiteFiling:
@@ -93,7 +91,7 @@ def _mine(me: Person, filing_id: int) -> OffsiteFiling:
         .filter(pk=filing_id)
         .first()
     )
-    if filing is None or (filing.person_id != me.pk and may_show_code_of(viewer=me, subject=filing.person) is None):
+    if filing is None or not may_act_for(viewer=me, person_id=filing.person_id):
         raise Http404
     return filing
 

@@ -77,7 +77,9 @@ def test_the_recognition_answers_fit_the_schema(contract, resident_api) -> None:
     disease, hospital = make.disease(), make.hospital()
     url = "/api/v1/diseases/recognitions"
     created = api.post(
-        url, {"disease_code": disease.code, "institution_code": hospital.code, "documents": [make.png()]}
+        url,
+        {"disease_code": disease.code, "institution_code": hospital.code, "documents": [make.png()]},
+        format="multipart",
     )
     contract(url, "post", created)
     contract(url, "post", api.post(url, {"disease_code": disease.code}, format="multipart"))
