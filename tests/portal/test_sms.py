@@ -1,6 +1,6 @@
 """The real Aliyun SMS adapter against a local stand-in that checks Aliyun's signature over HTTP."""
 
-import base64
+import datetime as dt
 import hashlib
 import hmac
 
@@ -23,14 +23,52 @@ def client(url: str, secret: str = "secret-test") -> AliyunSms:
     return AliyunSms(endpoint=url, access_key_id="LTAI-test", access_key_secret=secret, sign_name="医保服务")
 
 
-def test_the_signature_follows_aliyuns_rpc_rules() -> None:
-    # Written out by hand from the rules: keys sorted; RFC 3986 encoding (space %20, "*" %2A, "~" kept,
-    # UTF-8 bytes); the canonical string encoded once more; "POST&%2F&" in front; the key is secret + "&".
+def test_the_signature_follows_aliyuns_v3_rules() -> None:
+    # Written out by hand from the V3 rules: the query sorted and RFC 3986-encoded (space %20, "*" %2A,
+    # "~" kept, UTF-8 bytes); signed headers lower-case and sorted, "name:value" lines; the hex SHA-256 of
+    # the canonical request under "ACS3-HMAC-SHA256"; the key is the secret itself; lower-case hex.
     params = {"b": "x y*~", "a": "医保/1"}
-    canonical = "a=%E5%8C%BB%E4%BF%9D%2F1&b=x%20y%2A~"
-    string_to_sign = "POST&%2F&" + canonical.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
-    expected = base64.b64encode(hmac.new(b"k&", string_to_sign.encode(), hashlib.sha1).digest()).decode()
-    assert sign(params, secret="k") == expected
+    headers = {"X-Acs-Date": "2026-11-30T00:00:00Z", "host": "dysmsapi.aliyuncs.com", "x-acs-action": "SendSms"}
+    empty = hashlib.sha256(b"").hexdigest()
+    canonical_request = (
+        "POST\n/\na=%E5%8C%BB%E4%BF%9D%2F1&b=x%20y%2A~\n"
+        "host:dysmsapi.aliyuncs.com\nx-acs-action:SendSms\nx-acs-date:2026-11-30T00:00:00Z\n\n"
+        f"host;x-acs-action;x-acs-date\n{empty}"
+    )
+    string_to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical_request.encode()).hexdigest()
+    expected = hmac.new(b"k", string_to_sign.encode(), hashlib.sha256).hexdigest()
+    assert sign(method="POST", path="/", params=params, headers=headers, body=b"", secret="k") == expected
+
+
+def test_the_stand_in_refuses_a_replayed_nonce_a_stale_date_and_a_changed_parameter(aliyun) -> None:
+    server, _ = aliyun
+    headers = {
+        "host": "sms.test",
+        "x-acs-action": "SendSms",
+        "x-acs-version": "2017-05-25",
+        "x-acs-date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": "n1",
+        "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
+    }
+    params = {"PhoneNumbers": "13800000000", "SignName": "医保服务", "TemplateCode": "SMS_1", "TemplateParam": "{}"}
+
+    def signed(headers: dict[str, str], params: dict[str, str], sent: dict[str, str] | None = None):
+        names = ";".join(sorted(headers))
+        signature = sign(method="POST", path="/", params=params, headers=headers, body=b"", secret="secret-test")
+        auth = f"ACS3-HMAC-SHA256 Credential=LTAI-test,SignedHeaders={names},Signature={signature}"
+        return server.handle("POST", "/", sent or params, {**headers, "authorization": auth}, b"")
+
+    assert signed(headers, params)[1]["Code"] == "OK"
+    assert signed(headers, params)[1]["Code"] == "SignatureNonceUsed"
+    changed = signed({**headers, "x-acs-signature-nonce": "n2"}, params, {**params, "PhoneNumbers": "13900000000"})
+    assert changed[1]["Code"] == "SignatureDoesNotMatch"
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert signed({**headers, "x-acs-date": old, "x-acs-signature-nonce": "n3"}, params)[1]["Code"] == (
+        "InvalidTimeStamp.Expired"
+    )
+    unsigned = server.handle("POST", "/", params, headers, b"")
+    assert unsigned[1]["Code"] == "IncompleteSignature"
+    assert len(server.messages) == 1
 
 
 def test_a_message_is_sent_with_a_valid_signature(aliyun) -> None:
