@@ -1,4 +1,9 @@
-"""Which cash channel this deployment uses (settings: CASH_CHANNEL_* and WECHATPAY_*)."""
+"""The cash channels of this deployment, by name (settings: CASH_CHANNELS, WECHATPAY_*, ALIPAY_*).
+
+Every order records the channel its cash went through; refunds, notifies and reconciliation ask this
+registry for that channel by name. The stand-ins' development keys are imported only when
+CASH_CHANNEL_DEV_KEYS is on, which settings allow in embedded mode and tests only.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,28 @@ from django.conf import settings
 
 from payments.channels.base import CashChannel
 
+WECHATPAY = "wechatpay"
+ALIPAY = "alipay"
+NAMES = (WECHATPAY, ALIPAY)
+LABELS = {WECHATPAY: "微信支付 / WeChat Pay", ALIPAY: "支付宝 / Alipay"}
 
-@lru_cache(maxsize=4)
-def _build(base_url: str, dev: bool) -> CashChannel:
-    from payments.channels.wechatpay import WeChatPay
+
+class UnknownChannel(LookupError):
+    pass
+
+
+@lru_cache(maxsize=8)
+def _build(name: str, base_url: str, dev: bool) -> CashChannel:
+    if name == WECHATPAY:
+        return _wechatpay(base_url, dev)
+    return _alipay(base_url, dev)
+
+
+def _wechatpay(base_url: str, dev: bool) -> CashChannel:
+    from payments.channels.wechatpay.client import WeChatPay
 
     if dev:
-        from payments.channels.standin import dev_channel
+        from payments.channels.wechatpay.standin import dev_channel
 
         return dev_channel(base_url)
     keys = {
@@ -33,9 +53,41 @@ def _build(base_url: str, dev: bool) -> CashChannel:
     )
 
 
-def get_channel() -> CashChannel:
-    """The stand-in's development keys in embedded mode and tests; the configured merchant otherwise."""
-    return _build(settings.CASH_CHANNEL_BASE_URL, settings.CASH_CHANNEL_DEV_KEYS)
+def _alipay(base_url: str, dev: bool) -> CashChannel:
+    from payments.channels.alipay.client import Alipay
+
+    if dev:
+        from payments.channels.alipay.dev import dev_channel
+
+        return dev_channel(base_url)
+    return Alipay(
+        gateway=base_url,
+        app_id=settings.ALIPAY_APP_ID,
+        app_private_key_pem=Path(settings.ALIPAY_APP_PRIVATE_KEY_FILE).read_bytes(),
+        alipay_public_key_pem=Path(settings.ALIPAY_PUBLIC_KEY_FILE).read_bytes(),
+    )
+
+
+def enabled() -> tuple[str, ...]:
+    """The channels residents may choose, in the order the bill page offers them."""
+    return tuple(name for name in settings.CASH_CHANNELS if name in NAMES)
+
+
+def get_channel(name: str = WECHATPAY) -> CashChannel:
+    """The named channel: the stand-in's development keys in embedded mode and tests, the configured
+    merchant otherwise. :class:`UnknownChannel` for a name this deployment does not run."""
+    if name not in enabled():
+        raise UnknownChannel(name)
+    base_url = settings.CASH_CHANNEL_BASE_URL if name == WECHATPAY else settings.ALIPAY_BASE_URL
+    return _build(name, base_url, settings.CASH_CHANNEL_DEV_KEYS)
+
+
+def notify_url(name: str) -> str:
+    """Where the named channel sends its notifies: one route per channel."""
+    return (
+        settings.PAYMENT_NOTIFY_URLS.get(name)
+        or f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}/api/v1/payments/notify/{name}"
+    )
 
 
 def reset() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import http.client
 import json
 import re
 import secrets
@@ -19,33 +20,33 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from payments.channels.base import ChannelError, ChannelNotify
-from payments.channels.standin import (
+from payments.channels.base import ChannelError, ChannelNotify, NotifyAnswer, RefundState, TradeState
+from payments.channels.wechatpay.bill import BEIJING, parse_trade_bill, yuan_to_fen
+from payments.channels.wechatpay.client import (
+    WeChatPay,
+    authorization,
+    encrypt_resource,
+    load_private_key,
+    message,
+    parse_authorization,
+    platform_headers,
+    verify,
+)
+from payments.channels.wechatpay.standin import (
     StandInError,
     WeChatPayStandIn,
     dev_channel,
     dev_config,
     dev_standin,
 )
-from payments.channels.wechatpay import (
-    WeChatPay,
-    authorization,
-    encrypt_resource,
-    load_private_key,
-    message,
-    notify_ack,
-    parse_authorization,
-    platform_headers,
-    verify,
-)
-from payments.channels.wechatpay_bill import BEIJING, parse_trade_bill, yuan_to_fen
+from payments.channels.wechatpay.standin.dev import dev_transaction_notify
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +68,7 @@ def channel(standin: WeChatPayStandIn) -> WeChatPay:
 
 
 class Receiver:
-    """The merchant's notify endpoint: verifies each notify with ``parse_notify`` and answers with ``notify_ack``."""
+    """The merchant's notify endpoint: verifies each notify with ``parse_notify`` and answers with ``notify_answer``."""
 
     def __init__(self, channel: WeChatPay) -> None:
         self.channel = channel
@@ -81,13 +82,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, answer = receiver.receive(dict(self.headers.items()), body)
-                content = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(content)))
+                answer = receiver.receive(dict(self.headers.items()), body)
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
-                self.wfile.write(content)
+                self.wfile.write(answer.body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -97,7 +97,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pay/notify"
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def receive(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+    def receive(self, headers: dict[str, str], body: bytes) -> NotifyAnswer:
         with self.changed:
             self.raw.append((headers, body))
             try:
@@ -105,13 +105,13 @@ class Receiver:
             except ChannelError as error:
                 self.errors.append(error)
                 self.changed.notify_all()
-                return notify_ack(False, error.code)
+                return self.channel.notify_answer(accepted=False, message=error.code)
             self.notifies.append(notify)
             self.changed.notify_all()
             if self.fail_next > 0:
                 self.fail_next -= 1
-                return notify_ack(False, "busy", status=503)
-            return notify_ack(True)
+                return self.channel.notify_answer(accepted=False, message="busy", status=503)
+            return self.channel.notify_answer(accepted=True)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ChannelNotify]:
         """Wait until ``count`` notifies have been verified; the notifies so far."""
@@ -183,15 +183,14 @@ def test_it_creates_an_h5_order_that_stays_unpaid_until_the_payer_pays(
         description="门诊缴费",
         notify_url=receiver.url,
         expires_at=in_30_minutes(),
-        scene="h5",
         client_ip="10.1.2.3",
     )
 
-    assert order.out_trade_no == out_trade_no and order.prepay_id is None
+    assert order.out_trade_no == out_trade_no
     assert order.h5_url == f"{standin.base_url}/h5/pay?out_trade_no={out_trade_no}"
     trade = channel.query_order(out_trade_no=out_trade_no)
-    assert (trade.trade_state, trade.transaction_id, trade.amount_fen, trade.success_time) == (
-        "NOTPAY",
+    assert (trade.state, trade.transaction_id, trade.amount_fen, trade.success_time) == (
+        TradeState.WAITING,
         None,
         1234,
         None,
@@ -201,27 +200,23 @@ def test_it_creates_an_h5_order_that_stays_unpaid_until_the_payer_pays(
     assert kept.time_expire is not None and kept.time_expire.utcoffset() == dt.timedelta(hours=8)
 
 
-def test_it_creates_a_jsapi_order_and_gets_the_same_prepay_id_for_the_same_request(
+def test_the_same_order_asked_again_is_the_same_order(
     channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver
 ) -> None:
     out_trade_no = number()
-    request = {
-        "out_trade_no": out_trade_no,
-        "amount_fen": 500,
-        "description": "药品",
-        "notify_url": receiver.url,
-        "expires_at": in_30_minutes(),
-        "scene": "jsapi",
-        "payer_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-    }
+    expires_at = in_30_minutes()
 
-    first = channel.create_order(**request)
-    again = channel.create_order(**request)
+    first = h5_order(channel, receiver, 500, out_trade_no=out_trade_no, expires_at=expires_at)
+    again = channel.create_order(
+        out_trade_no=out_trade_no,
+        amount_fen=500,
+        description="门诊缴费",
+        notify_url=receiver.url,
+        expires_at=expires_at,
+    )
 
-    assert first.prepay_id and first.prepay_id.startswith("wx") and first.h5_url is None
-    assert again.prepay_id == first.prepay_id
-    assert standin.orders[out_trade_no].openid == "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-    assert standin.orders[out_trade_no].trade_type == "JSAPI"
+    assert first == out_trade_no and again.out_trade_no == out_trade_no
+    assert len(standin.orders) == 1 and standin.orders[out_trade_no].trade_type == "MWEB"
 
 
 def test_it_refuses_an_order_number_reused_with_another_amount(channel: WeChatPay, receiver: Receiver) -> None:
@@ -246,7 +241,7 @@ def test_it_closes_an_unpaid_order_which_can_then_not_be_paid(
 
     channel.close_order(out_trade_no=out_trade_no)
 
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "CLOSED"
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.CLOSED
     with pytest.raises(StandInError, match="ORDER_CLOSED"):
         standin.pay(out_trade_no)
 
@@ -258,15 +253,15 @@ def test_closing_a_paid_order_is_refused_with_orderpaid(
 
     error = refused(lambda: channel.close_order(out_trade_no=out_trade_no))
 
-    assert (error.code, error.detail, error.retryable) == ("refused", "ORDERPAID", False)
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "SUCCESS"
+    assert (error.code, error.detail, error.retryable) == ("paid", "ORDERPAID", False)
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.PAID
 
 
 def test_an_unpaid_order_past_its_expiry_is_closed_on_query(channel: WeChatPay, receiver: Receiver) -> None:
     out_trade_no = h5_order(channel, receiver, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "NOTPAY"
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.WAITING
 
-    assert eventually(lambda: channel.query_order(out_trade_no=out_trade_no).trade_state == "CLOSED", timeout=3)
+    assert eventually(lambda: channel.query_order(out_trade_no=out_trade_no).state == TradeState.CLOSED, timeout=3)
 
 
 # --- payment notifies -------------------------------------------------------------------------------------------
@@ -280,9 +275,8 @@ def test_a_paid_order_is_notified_with_a_verified_and_decrypted_transaction(
     paid = standin.pay(out_trade_no)
     [notify] = receiver.wait_for(1)
 
-    assert notify.kind == "transaction" and notify.event_type == "TRANSACTION.SUCCESS"
-    assert (notify.mchid, notify.appid) == ("1900000109", "wxd678efh567hg6787")
-    assert (notify.out_trade_no, notify.trade_state, notify.amount_fen) == (out_trade_no, "SUCCESS", 1234)
+    assert notify.kind == "transaction" and notify.event == "TRANSACTION.SUCCESS"
+    assert (notify.out_trade_no, notify.trade_state, notify.amount_fen) == (out_trade_no, TradeState.PAID, 1234)
     assert notify.transaction_id == paid.transaction_id and len(paid.transaction_id) == 28
     headers, body = receiver.raw[0]
     envelope = json.loads(body)
@@ -296,8 +290,8 @@ def test_a_paid_order_is_notified_with_a_verified_and_decrypted_transaction(
     assert len(resource["nonce"]) == 12 and out_trade_no.encode() not in base64.b64decode(resource["ciphertext"])
     assert headers["Wechatpay-Serial"] == "DEVPLATFORM0001"
     trade = channel.query_order(out_trade_no=out_trade_no)
-    assert (trade.trade_state, trade.transaction_id, trade.amount_fen, trade.payer_total_fen) == (
-        "SUCCESS",
+    assert (trade.state, trade.transaction_id, trade.amount_fen, trade.payer_total_fen) == (
+        TradeState.PAID,
         paid.transaction_id,
         1234,
         1234,
@@ -344,7 +338,7 @@ def test_a_dropped_notify_never_arrives_but_a_query_shows_the_payment(
 
     assert receiver.raw == []
     assert [(e["out_trade_no"], e["error"]) for e in standin.notify_log] == [(out_trade_no, "dropped")]
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "SUCCESS"
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.PAID
     second = paid_order(channel, receiver, standin)
     assert [n.out_trade_no for n in receiver.wait_for(1)] == [second]
 
@@ -382,7 +376,7 @@ def test_it_refuses_a_forged_notify(channel: WeChatPay, standin: WeChatPayStandI
 
     assert status == 400
     assert [e.code for e in receiver.errors] == ["bad_signature"] and receiver.notifies == []
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "NOTPAY"
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.WAITING
 
 
 def test_it_refuses_a_stale_notify(channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver) -> None:
@@ -447,6 +441,60 @@ def test_it_refuses_a_signed_notify_whose_resource_was_encrypted_under_another_k
     assert (error.code, error.detail) == ("bad_signature", "resource does not decrypt")
 
 
+def signed_notify(resource: dict[str, Any], event: str = "TRANSACTION.SUCCESS") -> tuple[dict[str, str], bytes]:
+    """A notify as the development platform would sign and encrypt it, with this resource."""
+    config = dev_config()
+    kind = "transaction" if event.startswith("TRANSACTION.") else "refund"
+    body = json.dumps(
+        {
+            "id": secrets.token_hex(8),
+            "event_type": event,
+            "resource_type": "encrypt-resource",
+            "resource": encrypt_resource(config["apiv3_key"], json.dumps(resource).encode(), kind, kind),
+        }
+    ).encode()
+    key = load_private_key(config["platform_private_key_pem"])
+    return platform_headers(key=key, serial=config["platform_serial"], body=body), body
+
+
+def test_it_refuses_a_genuine_notify_for_another_merchant_or_app(channel: WeChatPay) -> None:
+    config = dev_config()
+    ours = {
+        "mchid": config["mchid"],
+        "appid": config["appid"],
+        "out_trade_no": number(),
+        "transaction_id": "4200000000000000000000000001",
+        "trade_state": "SUCCESS",
+        "amount": {"total": 100},
+    }
+    refund = {
+        "mchid": config["mchid"],
+        "out_trade_no": number(),
+        "out_refund_no": number("R"),
+        "refund_status": "ABNORMAL",
+        "amount": {"total": 100, "refund": 40},
+    }
+
+    def parse(resource: dict[str, Any], event: str = "TRANSACTION.SUCCESS") -> ChannelNotify:
+        headers, body = signed_notify(resource, event)
+        return channel.parse_notify(headers=headers, body=body, now=time.time())
+
+    assert parse(ours).trade_state == TradeState.PAID
+    assert parse({**ours, "trade_state": "PAYERROR"}).trade_state == TradeState.FAILED
+    assert parse(refund, "REFUND.ABNORMAL").refund_state == RefundState.FAILED  # a refund has no appid
+    for foreign in (
+        {**ours, "mchid": "1900000999"},
+        {**ours, "appid": "wx0ther"},
+        {k: v for k, v in ours.items() if k != "appid"},
+    ):
+        assert refused(lambda foreign=foreign: parse(foreign)).code == "foreign"
+    assert refused(lambda: parse({**refund, "mchid": "1900000999"}, "REFUND.SUCCESS")).code == "foreign"
+    assert refused(lambda: parse({**ours, "trade_state": "PAID"})).code == "malformed"
+    # a stored notify decodes again without the checks it passed when it came
+    _, body = signed_notify({**ours, "mchid": "1900000999"})
+    assert channel.decode_notify(body=body).out_trade_no == ours["out_trade_no"]
+
+
 # --- refunds ----------------------------------------------------------------------------------------------------
 
 
@@ -483,19 +531,20 @@ def test_it_refunds_in_parts_notifies_each_refund_and_refuses_more_than_was_paid
         )
     )
 
-    assert (partial.status, partial.refund_fen, partial.out_trade_no) == ("PROCESSING", 300, out_trade_no)
+    assert (partial.state, partial.refund_fen, partial.out_trade_no) == (RefundState.PROCESSING, 300, out_trade_no)
     assert partial.refund_id and rest.refund_fen == 700
     assert (over.code, over.detail, over.retryable) == ("refused", "NOT_ENOUGH", False)
     refund_notifies = [n for n in receiver.wait_for(3) if n.kind == "refund"]
     assert sorted((n.out_refund_no, n.refund_fen) for n in refund_notifies) == sorted(
         [(partial.out_refund_no, 300), (rest.out_refund_no, 700)]
     )
-    assert {(n.event_type, n.refund_status, n.amount_fen, n.appid, n.trade_state) for n in refund_notifies} == {
-        ("REFUND.SUCCESS", "SUCCESS", 1000, None, None)
+    assert {(n.event, n.refund_state, n.amount_fen, n.trade_state) for n in refund_notifies} == {
+        ("REFUND.SUCCESS", RefundState.SUCCEEDED, 1000, None)
     }
-    queried = channel.query_refund(out_refund_no=partial.out_refund_no)
-    assert (queried.status, queried.refund_fen, queried.refund_id) == ("SUCCESS", 300, partial.refund_id)
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "REFUND"
+    queried = channel.query_refund(out_refund_no=partial.out_refund_no, out_trade_no=out_trade_no)
+    assert (queried.state, queried.refund_fen, queried.refund_id) == (RefundState.SUCCEEDED, 300, partial.refund_id)
+    # WeChat's REFUND: refunds were asked for (here in full, but a partial refund says the same)
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.REFUNDED
 
 
 def test_refunding_an_unpaid_order_is_refused(channel: WeChatPay, receiver: Receiver) -> None:
@@ -533,24 +582,25 @@ def test_a_refund_stays_processing_until_the_channel_completes_it_and_repeats_ar
         )
 
     first, again = ask(800), ask(800)
-    assert first.status == again.status == "PROCESSING" and first.refund_id == again.refund_id
+    assert first.state == again.state == RefundState.PROCESSING and first.refund_id == again.refund_id
     assert refused(lambda: ask(500)).detail == "INVALID_REQUEST"
-    assert channel.query_refund(out_refund_no=out_refund_no).status == "PROCESSING"
+    query = {"out_refund_no": out_refund_no, "out_trade_no": out_trade_no}
+    assert channel.query_refund(**query).state == RefundState.PROCESSING
 
     standin.complete_refund(out_refund_no)
 
-    assert channel.query_refund(out_refund_no=out_refund_no).status == "SUCCESS"
+    assert channel.query_refund(**query).state == RefundState.SUCCEEDED
     notify = receiver.wait_for(2)[-1]
-    assert (notify.kind, notify.out_refund_no, notify.refund_status, notify.refund_fen) == (
+    assert (notify.kind, notify.out_refund_no, notify.refund_state, notify.refund_fen) == (
         "refund",
         out_refund_no,
-        "SUCCESS",
+        RefundState.SUCCEEDED,
         800,
     )
 
 
 def test_an_unknown_refund_is_not_found(channel: WeChatPay) -> None:
-    error = refused(lambda: channel.query_refund(out_refund_no=number("R")))
+    error = refused(lambda: channel.query_refund(out_refund_no=number("R"), out_trade_no=number()))
 
     assert (error.code, error.detail) == ("not_found", "RESOURCE_NOT_EXISTS")
 
@@ -578,10 +628,10 @@ def test_it_downloads_and_parses_the_trade_bill_with_exact_fen_amounts(
 
     rows = channel.trade_bill(bill_date=dt.datetime.now(BEIJING).date())
 
-    payments = {row.out_trade_no: row for row in rows if row.trade_state == "SUCCESS"}
+    payments = {row.out_trade_no: row for row in rows if row.kind == "payment"}
     assert {no: row.amount_fen for no, row in payments.items()} == {one_fen: 1, refunded: 12345, large: 1999999}
     assert payments[large].transaction_id == standin.orders[large].transaction_id
-    [refund_row] = [row for row in rows if row.trade_state == "REFUND"]
+    [refund_row] = [row for row in rows if row.kind == "refund"]
     assert (refund_row.out_trade_no, refund_row.out_refund_no, refund_row.refund_fen, refund_row.amount_fen) == (
         refunded,
         out_refund_no,
@@ -626,11 +676,11 @@ BILL = (
 def test_the_bill_parser_reads_wechats_format_in_exact_fen_and_stops_at_the_summary() -> None:
     first, second = parse_trade_bill(BILL.encode())
 
-    assert (first.out_trade_no, first.trade_state, first.amount_fen, first.refund_fen) == ("P1", "SUCCESS", 29, 0)
+    assert (first.out_trade_no, first.kind, first.amount_fen, first.refund_fen) == ("P1", "payment", 29, 0)
     assert first.trade_time == dt.datetime(2026, 3, 1, 9, 15, 2, tzinfo=BEIJING)
     assert first.transaction_id == "4200002026030112345678901234"
-    assert (second.trade_state, second.amount_fen, second.refund_fen, second.out_refund_no) == (
-        "REFUND",
+    assert (second.kind, second.amount_fen, second.refund_fen, second.out_refund_no) == (
+        "refund",
         123456789,
         110,
         "R2",
@@ -694,7 +744,7 @@ def test_a_slow_answer_is_a_retryable_timeout_although_the_call_took_effect(
 
     assert (error.code, error.retryable) == ("timeout", True)
     [kept] = standin.orders.values()
-    assert impatient.query_order(out_trade_no=kept.out_trade_no).trade_state == "NOTPAY"
+    assert impatient.query_order(out_trade_no=kept.out_trade_no).state == TradeState.WAITING
 
 
 def test_a_channel_that_does_not_listen_is_unavailable_and_retryable() -> None:
@@ -757,6 +807,132 @@ def test_a_request_is_signed_in_the_v3_authorization_format() -> None:
     assert isinstance(public_key, rsa.RSAPublicKey) and verify(public_key, signed, params["signature"])
 
 
+# --- kept-alive connections -------------------------------------------------------------------------------------
+
+
+def test_calls_from_one_thread_share_one_connection(
+    channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver
+) -> None:
+    paid = paid_order(channel, receiver, standin, 300)
+    unpaid = h5_order(channel, receiver)
+    for _ in range(5):
+        channel.query_order(out_trade_no=unpaid)
+    channel.close_order(out_trade_no=unpaid)  # a 204 without a body
+    assert refused(lambda: channel.query_order(out_trade_no=number())).code == "not_found"  # a 404
+    channel.refund(
+        out_trade_no=paid,
+        out_refund_no=number("R"),
+        refund_fen=300,
+        total_fen=300,
+        reason="退费",
+        notify_url=receiver.url,
+    )
+    assert eventually(lambda: all(r.status == "SUCCESS" for r in standin.refunds.values()))
+    assert len(channel.trade_bill(bill_date=dt.datetime.now(BEIJING).date())) == 2  # the answer and the file
+
+    assert standin.connections_accepted == 1
+    assert channel._pool.opened == 1
+
+
+def test_threads_share_the_pool_without_sharing_a_connection_at_once(
+    channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver
+) -> None:
+    numbers = [h5_order(channel, receiver, 100 + i) for i in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work(out_trade_no: str) -> None:
+        try:
+            start.wait()
+            for _ in range(10):
+                assert channel.query_order(out_trade_no=out_trade_no).out_trade_no == out_trade_no
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert errors == []
+    assert 1 <= standin.connections_accepted <= 4  # at most one per thread calling at the same time
+    before = standin.connections_accepted
+    for n in numbers:
+        channel.query_order(out_trade_no=n)
+    assert standin.connections_accepted == before
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(
+    channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver
+) -> None:
+    out_trade_no = h5_order(channel, receiver)
+
+    assert standin.close_idle_connections() == 1
+
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.WAITING
+    assert standin.connections_accepted == 2
+    channel.query_order(out_trade_no=out_trade_no)
+    assert standin.connections_accepted == 2
+
+
+def test_a_request_the_server_hangs_up_on_over_a_reused_connection_is_sent_once_more_on_a_new_one(
+    channel: WeChatPay, standin: WeChatPayStandIn, receiver: Receiver
+) -> None:
+    first = h5_order(channel, receiver)
+    standin.hang_up_next_requests(1)
+
+    second = h5_order(channel, receiver, 777)  # a POST: WeChat's order creation is idempotent on out_trade_no
+
+    assert standin.connections_accepted == 2
+    assert {no: order.total for no, order in standin.orders.items()} == {first: 1234, second: 777}
+
+    standin.hang_up_next_requests(2)  # the new connection is hung up on too: that is not retried
+    error = refused(lambda: channel.query_order(out_trade_no=first))
+
+    assert (error.code, error.retryable) == ("unavailable", True)
+    assert standin.connections_accepted == 3
+    assert channel.query_order(out_trade_no=first).state == TradeState.WAITING
+
+
+def test_a_request_hung_up_on_over_a_new_connection_is_not_sent_again(standin: WeChatPayStandIn) -> None:
+    channel = dev_channel(standin.base_url, timeout=2.0)
+    standin.hang_up_next_requests(1)
+
+    error = refused(lambda: channel.close_order(out_trade_no=number()))
+
+    assert (error.code, error.retryable) == ("unavailable", True)
+    assert standin.connections_accepted == 1
+    assert refused(lambda: channel.query_order(out_trade_no=number())).code == "not_found"
+
+
+def test_idle_connections_are_dropped_after_the_keepalive_time_and_on_close(standin: WeChatPayStandIn) -> None:
+    brief = dev_channel(standin.base_url, timeout=2.0, keepalive_seconds=0.0)
+    for _ in range(3):
+        refused(lambda: brief.query_order(out_trade_no=number()))
+    assert standin.connections_accepted == 3
+
+    channel = dev_channel(standin.base_url, timeout=2.0)
+    refused(lambda: channel.query_order(out_trade_no=number()))
+    channel.close()
+    refused(lambda: channel.query_order(out_trade_no=number()))
+    assert standin.connections_accepted == 5
+
+
+def test_the_standin_keeps_connections_alive_and_says_every_answers_length(standin: WeChatPayStandIn) -> None:
+    connection = http.client.HTTPConnection(urlsplit(standin.base_url).netloc, timeout=2)
+    try:
+        for target in ("/v3/refund/domestic/refunds/R1", "/nowhere", "/h5/pay?out_trade_no=P404404"):
+            connection.request("GET", target)
+            answer = connection.getresponse()
+            body = answer.read()
+            assert answer.version == 11 and int(answer.headers["Content-Length"]) == len(body) > 0
+            assert not answer.will_close
+    finally:
+        connection.close()
+    assert standin.connections_accepted == 1
+
+
 # --- the H5 cashier page, the control endpoint, the command line -------------------------------------------------
 
 
@@ -784,7 +960,7 @@ def test_the_h5_page_shows_the_amount_and_paying_through_it_works(
     assert "门诊缴费 &lt;急诊&gt;" in cashier and "1900000109" in cashier and 'action="/h5/pay"' in cashier
     assert "支付成功" in done and 'href="https://portal.example/orders/1?paid=1"' in done
     assert receiver.wait_for(1)[0].out_trade_no == out_trade_no
-    assert channel.query_order(out_trade_no=out_trade_no).trade_state == "SUCCESS"
+    assert channel.query_order(out_trade_no=out_trade_no).state == TradeState.PAID
 
 
 def test_the_control_endpoint_drives_the_standin_from_another_process(
@@ -812,7 +988,7 @@ def test_the_control_endpoint_drives_the_standin_from_another_process(
 
 def test_the_command_line_serves_the_standin_with_the_dev_keys() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "payments.channels.standin", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "payments.channels.wechatpay.standin", "--port", "0", "--quiet"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -832,10 +1008,38 @@ def test_the_command_line_serves_the_standin_with_the_dev_keys() -> None:
 # --- small pieces -----------------------------------------------------------------------------------------------
 
 
-def test_notify_ack_answers_what_wechat_expects() -> None:
-    assert notify_ack(True) == (200, {"code": "SUCCESS", "message": "成功"})
-    assert notify_ack(False, "验签失败") == (400, {"code": "FAIL", "message": "验签失败"})  # never a 500
-    assert notify_ack(False, "busy", status=503) == (503, {"code": "FAIL", "message": "busy"})
+def test_the_notify_answer_is_what_wechat_expects(channel: WeChatPay) -> None:
+    def answer(**options: Any) -> tuple[int, str, Any]:
+        given = channel.notify_answer(**options)
+        return given.status, given.content_type, json.loads(given.body)
+
+    json_type = "application/json; charset=utf-8"
+    assert answer(accepted=True) == (200, json_type, {"code": "SUCCESS", "message": "成功"})
+    assert answer(accepted=False, message="验签失败") == (400, json_type, {"code": "FAIL", "message": "验签失败"})
+    assert answer(accepted=False, message="busy", status=503) == (503, json_type, {"code": "FAIL", "message": "busy"})
+    assert answer(accepted=False)[2] == {"code": "FAIL", "message": "失败"}
+    assert len(answer(accepted=False, message="x" * 500)[2]["message"]) == 100
+    assert "验签失败".encode() in channel.notify_answer(accepted=False, message="验签失败").body  # not \\u-escaped
+    with pytest.raises(ValueError):  # a 2xx would tell WeChat to stop sending
+        channel.notify_answer(accepted=False, status=204)
+    assert channel.settle_before_answer is False
+
+
+def test_the_notify_headers_kept_are_the_signed_ones_by_their_canonical_names(channel: WeChatPay) -> None:
+    headers, body = dev_transaction_notify(number(), 100)
+    received = {name.lower(): value for name, value in headers.items()}
+    received.update({"content-type": "application/json", "user-agent": "Mozilla/4.0", "cookie": "a=b"})
+
+    kept = channel.notify_headers(received)
+
+    assert kept == headers and set(kept) == {
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Signature",
+        "Wechatpay-Serial",
+        "Wechatpay-Signature-Type",
+    }
+    assert channel.parse_notify(headers=kept, body=body, now=time.time()).amount_fen == 100
 
 
 def test_the_dev_config_has_a_32_byte_apiv3_key_and_matching_key_pairs() -> None:

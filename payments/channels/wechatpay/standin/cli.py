@@ -1,5 +1,5 @@
-"""The command line: ``python -m payments.channels.standin [--host H] [--port P] [--manual-refunds] [--quiet]``
-serves a stand-in with the development keys (``make standin``, and ``make run`` alongside the portal).
+"""The command line: ``python -m payments.channels.wechatpay.standin [--host H] [--port P] [--manual-refunds]
+[--quiet]`` serves a stand-in with the development keys (``make standin``, and ``make run`` alongside the portal).
 """
 
 from __future__ import annotations
@@ -7,15 +7,15 @@ from __future__ import annotations
 import argparse
 import threading
 
-from payments.channels.standin.dev import dev_config, dev_standin
+from payments.channels.wechatpay.standin.dev import dev_config, dev_standin
 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the stand-in with the development keys until interrupted (Ctrl-C)."""
-    from payments.channels import standin as package  # its docstring says what the stand-in is
+    from payments.channels.wechatpay import standin as package  # its docstring says what the stand-in is
 
     summary = (package.__doc__ or "").splitlines()[0]
-    parser = argparse.ArgumentParser(prog="python -m payments.channels.standin", description=summary)
+    parser = argparse.ArgumentParser(prog="python -m payments.channels.wechatpay.standin", description=summary)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--manual-refunds", action="store_true", help="refunds stay PROCESSING until completed")

@@ -1,9 +1,9 @@
 """WeChat Pay's daily trade bill (交易账单, ``bill_type=ALL``): parse it into ``BillRow``s, and write it.
 
-The file is CSV in UTF-8: a header row of Chinese column names, one row per payment (``SUCCESS``) or
-refund (``REFUND``) with every field prefixed by a backtick, then a summary header (``总交易单数,...``)
-and one summary row. Amounts are yuan with two decimals; they become integer fen through ``Decimal``,
-never ``float``. Writing is for the stand-in server (``payments.channels.standin``).
+The file is CSV in UTF-8: a header row of Chinese column names, one row per payment (交易状态 ``SUCCESS``:
+a ``payment`` row) or refund (``REFUND``: a ``refund`` row) with every field prefixed by a backtick, then a
+summary header (``总交易单数,...``) and one summary row. Amounts are yuan with two decimals; they become integer
+fen through ``Decimal``, never ``float``. Writing is for the stand-in server (``payments.channels.wechatpay.standin``).
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ def _bill_row(field: Mapping[str, str], number: int) -> BillRow:
     is_refund = state == "REFUND"
     return BillRow(
         trade_time=trade_time,
+        kind="refund" if is_refund else "payment",
         out_trade_no=field["商户订单号"],
         transaction_id=field["微信订单号"],
-        trade_state=state,
         amount_fen=yuan_to_fen(amount),
         refund_fen=yuan_to_fen(refund) if is_refund else 0,
         out_refund_no=field["商户退款单号"] if is_refund else "",

@@ -1,5 +1,5 @@
-"""The development merchant and platform: their keys (in ``payments/channels/devkeys/``), a configured adapter,
-a configured stand-in. Development only: never for production.
+"""The development merchant and platform: their keys (in ``payments/channels/wechatpay/devkeys/``), a
+configured adapter, a configured stand-in. Development only: never for production.
 """
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypedDict
 
-from payments.channels.standin.server import WeChatPayStandIn
-from payments.channels.wechatpay import WeChatPay
+from payments.channels.wechatpay.client import WeChatPay
+from payments.channels.wechatpay.standin.server import WeChatPayStandIn
 
 DEVKEYS = Path(__file__).resolve().parent.parent / "devkeys"
 
@@ -40,8 +40,9 @@ def dev_config() -> DevConfig:
     )
 
 
-def dev_channel(base_url: str, *, timeout: float = 5.0) -> WeChatPay:
-    """The real adapter configured for the development keys, talking to ``base_url`` (a stand-in)."""
+def dev_channel(base_url: str, *, timeout: float = 5.0, **options: Any) -> WeChatPay:
+    """The real adapter configured for the development keys, talking to ``base_url`` (a stand-in); ``options``
+    go to the constructor (e.g. ``keepalive_seconds``)."""
     config = dev_config()
     return WeChatPay(
         base_url=base_url,
@@ -52,6 +53,7 @@ def dev_channel(base_url: str, *, timeout: float = 5.0) -> WeChatPay:
         platform_public_keys={config["platform_serial"]: config["platform_public_key_pem"]},
         apiv3_key=config["apiv3_key"],
         timeout=timeout,
+        **options,
     )
 
 
@@ -77,7 +79,7 @@ def dev_transaction_notify(out_trade_no: str, amount_fen: int, *, key: Any = Non
     import json
     import uuid
 
-    from payments.channels.wechatpay import encrypt_resource, load_private_key, platform_headers
+    from payments.channels.wechatpay.client import encrypt_resource, load_private_key, platform_headers
 
     config = dev_config()
     resource = {

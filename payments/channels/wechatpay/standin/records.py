@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from payments.channels.wechatpay import encrypt_resource, rfc3339
-from payments.channels.wechatpay_bill import BEIJING, fee_yuan, fen_to_yuan
+from payments.channels.wechatpay.bill import BEIJING, fee_yuan, fen_to_yuan
+from payments.channels.wechatpay.client import encrypt_resource, rfc3339
 
 _PAID = ("SUCCESS", "REFUND")
 
@@ -35,10 +35,10 @@ class StandInOrder:
     description: str
     total: int
     notify_url: str
-    trade_type: str  # JSAPI or MWEB (H5)
+    trade_type: str  # MWEB (H5), the only kind the stand-in serves
     time_expire: dt.datetime | None
     prepay_id: str
-    openid: str = ""
+    openid: str = ""  # the payer's; a development openid stands in for it in answers
     client_ip: str = ""
     trade_state: str = "NOTPAY"
     transaction_id: str = ""

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from payments.channels.standin.records import (
+from payments.channels.wechatpay.bill import BEIJING, fen_to_yuan, render_trade_bill
+from payments.channels.wechatpay.client import message, parse_authorization, platform_headers, rfc3339, verify
+from payments.channels.wechatpay.standin.records import (
     _PAID,
     StandInError,
     StandInOrder,
@@ -35,9 +37,7 @@ from payments.channels.standin.records import (
     _refund_answer,
     _transaction,
 )
-from payments.channels.standin.state import StandInState
-from payments.channels.wechatpay import message, parse_authorization, platform_headers, rfc3339, verify
-from payments.channels.wechatpay_bill import BEIJING, fen_to_yuan, render_trade_bill
+from payments.channels.wechatpay.standin.state import StandInState
 
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_\-|*@]{6,32}")
 _OUT_REFUND_NO = re.compile(r"[A-Za-z0-9_\-|*@]{1,64}")
@@ -55,7 +55,8 @@ class StandInApi(StandInState):
 
     # -- orders and refunds
 
-    def _create(self, kind: str, data: dict[str, Any], host: str) -> dict[str, str]:
+    def _create(self, data: dict[str, Any], host: str) -> dict[str, str]:
+        """``POST /v3/pay/transactions/h5``: an H5 order (the adapter's only kind; JSAPI is not served)."""
         if data.get("appid") != self.appid or data.get("mchid") != self.mchid:
             raise StandInError("APPID_MCHID_NOT_MATCH", "appid和mchid不匹配")
         out_trade_no, description = _text(data, "out_trade_no", _OUT_TRADE_NO), _text(data, "description")
@@ -70,13 +71,9 @@ class StandInApi(StandInState):
                 expire = None
             if expire is None or expire.tzinfo is None:
                 raise StandInError("PARAM_ERROR", "time_expire 应为 RFC 3339 格式（含时区）")
-        openid, client_ip = "", ""
-        if kind == "jsapi":
-            openid = _text(_sub(data, "payer"), "openid")
-        else:
-            client_ip = _text(_sub(data, "scene_info"), "payer_client_ip")
-            _text(_sub(_sub(data, "scene_info"), "h5_info"), "type")
-        trade_type = "JSAPI" if kind == "jsapi" else "MWEB"
+        client_ip = _text(_sub(data, "scene_info"), "payer_client_ip")
+        _text(_sub(_sub(data, "scene_info"), "h5_info"), "type")
+        trade_type = "MWEB"
         with self._lock:
             order = self._orders.get(out_trade_no)
             if order is not None:
@@ -85,8 +82,7 @@ class StandInApi(StandInState):
                     raise StandInError("ORDERPAID", "该订单已支付")
                 if order.trade_state == "CLOSED":
                     raise StandInError("ORDER_CLOSED", "订单已关闭")
-                same = (order.total, order.description, order.trade_type, order.openid)
-                if same != (total, description, trade_type, openid):
+                if (order.total, order.description) != (total, description):
                     raise StandInError("INVALID_REQUEST", "商户订单号重复，且参数与原订单不一致")
             else:
                 prepay_id = f"wx{_now():%d%H%M%S}{secrets.token_hex(12)}"
@@ -100,12 +96,9 @@ class StandInApi(StandInState):
                     trade_type=trade_type,
                     time_expire=expire,
                     prepay_id=prepay_id,
-                    openid=openid,
                     client_ip=client_ip,
                 )
                 self._orders[out_trade_no] = order
-            if kind == "jsapi":
-                return {"prepay_id": order.prepay_id}
             return {"h5_url": f"http://{host}/h5/pay?out_trade_no={quote(out_trade_no, safe='')}"}
 
     def _order_answer(self, out_trade_no: str) -> dict[str, Any]:
@@ -305,8 +298,8 @@ class StandInApi(StandInState):
             raise StandInError("SIGN_ERROR", f"签名错误：{problem}", 401)
 
     def _api(self, method: str, path: str, query: Mapping[str, list[str]], body: bytes, host: str) -> _Answer:
-        if method == "POST" and (m := re.fullmatch(r"/v3/pay/transactions/(jsapi|h5)", path)):
-            return self._signed(200, self._create(m[1], _json(body), host))
+        if method == "POST" and path == "/v3/pay/transactions/h5":
+            return self._signed(200, self._create(_json(body), host))
         if m := re.fullmatch(r"/v3/pay/transactions/out-trade-no/([^/]+)(/close)?", path):
             out_trade_no = unquote(m[1])
             if method == "GET" and not m[2]:
@@ -371,6 +364,7 @@ _CONTROLS = frozenset(
         "send_forged_notify",
         "send_stale_notify",
         "timeout_next_requests",
+        "hang_up_next_requests",
         "tamper_next_bills",
     ]
 )

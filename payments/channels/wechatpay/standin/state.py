@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from payments.channels.standin.records import (
+from payments.channels.wechatpay.client import load_private_key, load_public_key, platform_headers
+from payments.channels.wechatpay.standin.records import (
     _PAID,
     StandInError,
     StandInOrder,
@@ -32,7 +33,6 @@ from payments.channels.standin.records import (
     _refund_resource,
     _transaction,
 )
-from payments.channels.wechatpay import load_private_key, load_public_key, platform_headers
 
 
 class StandInState:
@@ -70,7 +70,7 @@ class StandInState:
         self._refunds: dict[str, StandInRefund] = {}
         self._bills: dict[str, bytes] = {}
         self._log: list[dict[str, Any]] = []
-        self._drop = self._duplicate = self._slow = self._tamper_bills = 0
+        self._drop = self._duplicate = self._slow = self._tamper_bills = self._hang_up = 0
         self._delay = self._slow_seconds = 0.0
         self._holding = False
         self._held: list[_Notify] = []
@@ -176,6 +176,19 @@ class StandInState:
         timeout): the call took effect but its answer is lost, the case a caller must recover from by query."""
         with self._lock:
             self._slow, self._slow_seconds = n, seconds
+
+    def hang_up_next_requests(self, n: int = 1) -> None:
+        """The next ``n`` API requests are neither read nor answered: the connection is closed on them, as when a
+        server closes a kept-alive connection just as a request arrives. Nothing takes effect."""
+        with self._lock:
+            self._hang_up = n
+
+    def _take_hang_up(self) -> bool:
+        with self._lock:
+            if self._hang_up <= 0:
+                return False
+            self._hang_up -= 1
+            return True
 
     def tamper_next_bills(self, n: int = 1) -> None:
         """The next ``n`` bill downloads serve a file that no longer matches the announced SHA1."""

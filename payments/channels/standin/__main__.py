@@ -1,8 +1,0 @@
-"""``python -m payments.channels.standin --port 8765``: see ``cli.main``."""
-
-import sys
-
-from payments.channels.standin.cli import main
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
