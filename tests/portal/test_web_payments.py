@@ -87,6 +87,11 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     expect(owners.nth(1)).to_contain_text("¥40.00")
     expect(page.get_by_test_id("part-cash")).to_have_text("¥50.00")
     expect(page.get_by_test_id("part-total")).to_have_text("¥300.00")
+    # The way to pay: outside WeChat and Alipay, the first channel offered (WeChat Pay) is chosen.
+    choice = page.get_by_role("group", name="付款方式")
+    expect(choice.get_by_role("radio", name="微信支付")).to_be_checked()
+    expect(choice.get_by_role("radio", name="支付宝")).not_to_be_checked()
+    assert page.locator("label.way").first.bounding_box()["height"] >= 44  # a large target, the label included
     shot(page, "payment-split")
 
     # Pay: the insurance legs are held and the browser goes to the channel's H5 cashier.
@@ -103,14 +108,15 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     page.get_by_role("link", name="返回商户").click()
     page.wait_for_url(f"**/payments/orders/{number}")
     # Back before the channel's notify: the page says it is waiting, then updates by itself.
-    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
-    expect(page.get_by_test_id("waiting-note")).to_be_visible()
+    expect(page.get_by_test_id("order-status")).to_have_text("待付款")
+    expect(page.get_by_test_id("waiting-note")).to_contain_text("在微信支付完成付款后")
     shot(page, "payment-waiting")
     assert standin.release_notifies() == 1
     expect(page.get_by_test_id("order-status")).to_have_text("已支付", timeout=15_000)
 
     order = OnlineOrder.objects.get(number=number)
     assert order.status == "settled" and order.channel_transaction_id and order.settled_at
+    assert order.channel == "wechatpay"
     receipt = page.get_by_test_id("receipt")
     expect(receipt.get_by_test_id("part-fund")).to_have_text("¥150.00")
     expect(receipt.get_by_test_id("part-personal")).to_have_text("¥100.00")
@@ -118,6 +124,7 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     expect(receipt.get_by_test_id("part-cash")).to_have_text("¥50.00")
     expect(page.get_by_test_id("receipt-order")).to_have_text(number)
     expect(page.get_by_test_id("receipt-transaction")).to_have_text(order.channel_transaction_id)
+    expect(receipt.get_by_text("微信支付交易号")).to_be_visible()  # the channel that was paid, named
     expect(page.get_by_test_id("receipt-settled-at")).to_have_text(
         timezone.localtime(order.settled_at).strftime("%Y-%m-%d %H:%M:%S")
     )
@@ -137,7 +144,7 @@ def test_paying_a_hospital_bill_end_to_end_through_the_channel_page(page: Any, s
     expect(refunds).to_contain_text(refund.json()["refund"])
     expect(refunds).to_contain_text("已退款")
     expect(refunds).to_contain_text("¥50.00")
-    expect(refunds).to_contain_text("退回微信支付")
+    expect(refunds).to_contain_text("退回微信支付")  # back through the channel that was paid
     shot(page, "payment-refund")
     page.goto("/payments/")
     expect(page.get_by_test_id("waiting")).to_contain_text("没有待支付的账单")
@@ -157,7 +164,7 @@ def test_a_dropped_notify_is_fetched_when_the_payer_asks(page: Any, standin: Any
     page.get_by_role("button", name="确认支付").click()
     page.get_by_role("link", name="返回商户").click()
     page.wait_for_url(f"**/payments/orders/{number}")
-    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
+    expect(page.get_by_test_id("order-status")).to_have_text("待付款")
     assert OnlineOrder.objects.get(number=number).status == "awaiting_cash"
     page.get_by_role("button", name="我已支付，查询结果").click()
     expect(page.get_by_role("status")).to_have_text("支付成功")

@@ -76,12 +76,12 @@ def test_confirming_again_after_going_back_goes_to_the_cash_step_again(page: Any
     page.wait_for_url(f"{standin.base_url}/h5/pay**")
     # Opened afresh, the bill says what it waits for, in words, and offers to go on or to cancel.
     page.goto(f"/payments/orders/{number}")
-    expect(page.get_by_test_id("order-status")).to_have_text("待微信支付")
-    expect(page.get_by_role("link", name=re.compile("继续微信支付"))).to_be_visible()
+    expect(page.get_by_test_id("order-status")).to_have_text("待付款")
+    expect(page.get_by_role("link", name=re.compile("继续付款 · 微信支付"))).to_be_visible()
     expect(page.get_by_test_id("cancel-link")).to_be_visible()
     assert "awaiting_cash" not in page.content().replace(f'"{number}"', "")
     shot(page, "pay-confirm-again")
-    page.get_by_role("link", name=re.compile("继续微信支付")).click()
+    page.get_by_role("link", name=re.compile("继续付款 · 微信支付")).click()
     page.wait_for_url(f"{standin.base_url}/h5/pay**")
     assert status_of(number) == "awaiting_cash" and balance(me) == 0  # held once, not twice
     invariants_hold()
@@ -133,7 +133,7 @@ def test_a_cancel_after_the_cash_was_paid_says_it_is_paid(page: Any, standin: An
     standin.pay(number)  # paid in WeChat on another screen; the notify is late
     page.get_by_role("button", name="是，取消支付").click()
     page.wait_for_url(f"**/payments/orders/{number}")
-    expect(page.get_by_role("status")).to_contain_text("您已经完成了微信支付，所以没有取消")
+    expect(page.get_by_role("status")).to_contain_text("您已经在微信支付完成了付款，所以没有取消")
     expect(page.get_by_test_id("order-status")).to_have_text("已支付")
     shot(page, "pay-cancel-already-paid")
     standin.release_notifies()
@@ -161,7 +161,7 @@ def test_an_expired_bill_offers_nothing_to_pay_and_says_what_to_do(page: Any, st
     shot(page, "pay-expired")
     assert status_of(number) == "pre_settled" and balance(me) == 10_000
 
-    # A payment started in time, whose time then ran out: no 继续微信支付, but check or cancel.
+    # A payment started in time, whose time then ran out: no 继续付款, but check or cancel.
     page.context.clear_cookies()
     page.clock.install()
     sign_in(page, "13900011005")
@@ -171,7 +171,7 @@ def test_an_expired_bill_offers_nothing_to_pay_and_says_what_to_do(page: Any, st
     OnlineOrder.objects.filter(number=held).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     page.goto(f"/payments/orders/{held}")
     expect(page.get_by_test_id("order-status")).to_have_text("已过支付时间")
-    expect(page.get_by_role("link", name=re.compile("继续微信支付"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("继续付款 · 微信支付"))).to_have_count(0)
     expect(page.get_by_test_id("expired")).to_contain_text("冻结的医保和个人账户款项会在几分钟内自动退回")
     shot(page, "pay-expired-held")
     page.get_by_role("button", name="我已支付，查询结果").click()
@@ -211,13 +211,13 @@ def test_every_zero_part_says_why(page: Any) -> None:
     page.goto(f"/payments/orders/{account_only}")
     expect(page.get_by_test_id("why-fund")).to_contain_text("起付线以下自付（¥300.00）")
     expect(page.get_by_test_id("why-fund")).to_contain_text("计入您今年的起付线")
-    expect(page.get_by_test_id("why-cash")).to_contain_text("不需要微信支付")
+    expect(page.get_by_test_id("why-cash")).to_contain_text("不需要现金支付")
     page.get_by_role("button", name="确认医保支付").click()
     expect(page.get_by_role("status")).to_contain_text("支付成功")
     # The receipt keeps the reasons: the bill counted toward the deductible.
     receipt = page.get_by_test_id("receipt")
     expect(receipt.get_by_test_id("why-fund")).to_contain_text("起付线以下自付（¥300.00）")
-    expect(receipt.get_by_test_id("why-cash")).to_contain_text("不需要微信支付")
+    expect(receipt.get_by_test_id("why-cash")).to_contain_text("不需要现金支付")
     shot(page, "pay-zero-reasons-receipt")
     invariants_hold()
 
@@ -228,7 +228,7 @@ def test_paying_without_the_personal_account(page: Any, standin: Any) -> None:
     page.goto(f"/payments/orders/{number}")
     expect(page.get_by_test_id("part-personal")).to_have_text("¥100.00")
     choice = page.get_by_test_id("personal-choice")
-    choice.get_by_role("link", name="不用个人账户，这部分改用微信支付").click()
+    choice.get_by_role("link", name="不用个人账户，这部分改用现金支付").click()
     page.wait_for_url(f"**/payments/orders/{number}?personal=0")
     expect(page.get_by_test_id("part-personal")).to_have_text("¥0.00")
     expect(page.get_by_test_id("why-personal")).to_contain_text("您选择了不使用个人账户")
@@ -250,4 +250,61 @@ def test_paying_without_the_personal_account(page: Any, standin: Any) -> None:
     expect(receipt.get_by_test_id("part-cash")).to_have_text("¥150.00")
     shot(page, "pay-without-personal-receipt")
     assert status_of(number) == "settled" and balance(me) == 10_000
+    invariants_hold()
+
+
+def test_choosing_how_to_pay_in_a_large_accessible_radio_group(page: Any, standin: Any) -> None:
+    """Issue 20: WeChat Pay or Alipay, chosen for the browser (inside Alipay, Alipay), large in 长辈模式, free
+    of serious axe findings, and a way not offered refused in words."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    me = patient(phone="13900011009", insurance_type="resident")  # no account, no fund at level 3: all cash
+    number = upload(hospital_client(), me, amounts=(8_800,)).json()["order"]
+    sign_in(page, "13900011009")
+    page.goto(f"/payments/orders/{number}")
+    ways = page.get_by_role("group", name="付款方式")
+    expect(ways.get_by_role("radio", name="微信支付")).to_be_checked()  # neither app: the first offered
+    # The same resident inside Alipay (its browser's User-Agent), in 长辈模式: Alipay chosen, every way large.
+    context = page.context
+    inside = context.browser.new_context(
+        viewport={"width": 360, "height": 780},
+        base_url=page.url.split("/payments/")[0],
+        locale="zh-CN",
+        user_agent="Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36 AlipayClient/10.5.86.8000",
+    )
+    inside.add_cookies(context.cookies())
+    alipay = inside.new_page()
+    alipay.goto(f"/payments/orders/{number}")
+    expect(alipay.get_by_role("group", name="付款方式").get_by_role("radio", name="支付宝")).to_be_checked()
+    expect(alipay.get_by_test_id("part-cash")).to_have_text("¥88.00")
+    alipay.get_by_role("button", name="长辈模式").click()
+    alipay.wait_for_load_state()
+    expect(alipay.get_by_role("group", name="付款方式").get_by_role("radio", name="支付宝")).to_be_checked()
+    assert all(box["height"] >= 60 for box in (w.bounding_box() for w in alipay.locator("label.way").all()))
+    shot(alipay, "pay-channel-elderly")
+    serious = [v["id"] for v in Axe().run(alipay).response["violations"] if v["impact"] in ("critical", "serious")]
+    assert not serious, serious
+    inside.close()
+    # Here (neither app) WeChat Pay is chosen; the payer picks Alipay and back, tapping the words.
+    page.get_by_text("支付宝", exact=True).click()  # the whole label is the target
+    expect(ways.get_by_role("radio", name="支付宝")).to_be_checked()
+    page.get_by_text("微信支付", exact=True).click()  # the whole label is the target
+    expect(ways.get_by_role("radio", name="微信支付")).to_be_checked()
+    shot(page, "pay-channel")
+    # A way to pay this deployment does not offer (a tampered form): refused in words, nothing held.
+    page.evaluate("document.querySelector('input[name=channel][value=wechatpay]').value = 'bitcoin'")
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("请选择付款方式：微信支付或支付宝")
+    summary.get_by_role("link").click()
+    expect(ways.get_by_role("radio", name="微信支付")).to_be_focused()
+    assert status_of(number) == "pre_settled"
+    shot(page, "pay-channel-refused")
+    # WeChat Pay, then: the order records it and the cashier is WeChat Pay's.
+    ways.get_by_role("radio", name="微信支付").check()
+    page.get_by_role("button", name=re.compile("确认支付")).click()
+    page.wait_for_url(f"{standin.base_url}/h5/pay**")
+    order = OnlineOrder.objects.get(number=number)
+    assert (order.status, order.channel) == ("awaiting_cash", "wechatpay")
     invariants_hold()

@@ -3,7 +3,8 @@
 The fund: the benefit engine's own reasons (``payments.benefits.engine.REASONS``: below the deductible,
 outside the catalogue, not a primary-level institution, the annual cap reached, ...), with their amounts and,
 for the common ones, what the resident can do. The personal accounts: nothing left to pay, the payer's
-choice, no account, or no balance. Cash: insurance and the accounts paid it all.
+choice, no account, or no balance. Cash (WeChat Pay or Alipay, the payer's choice): insurance and the
+accounts paid it all.
 
 Nothing here decides a payment rule; it reads what ``payments.online.orders`` and the engine decided.
 """
@@ -110,8 +111,8 @@ def personal_why(*, order: OnlineOrder, personal_fen: int, resident_fen: int, de
         why = Bilingual("医保基金已付清，不需要用个人账户。", "The fund pays it all: no personal account is needed.")
     elif declined:
         why = Bilingual(
-            "您选择了不使用个人账户，这部分改用微信支付。",
-            "You chose not to use the personal account: that part is paid by WeChat Pay.",
+            "您选择了不使用个人账户，这部分改用现金支付。",
+            "You chose not to use the personal account: that part is paid in cash.",
         )
     elif not payment_sources(payer=order.person):
         why = Bilingual(
@@ -133,8 +134,8 @@ def cash_why(*, cash_fen: int, total_fen: int) -> str:
     if cash_fen or not total_fen:
         return ""
     return Bilingual(
-        "医保基金和个人账户已付清，不需要微信支付。",
-        "Insurance and personal accounts pay it all: no WeChat Pay needed.",
+        "医保基金和个人账户已付清，不需要现金支付。",
+        "Insurance and personal accounts pay it all: no cash payment needed.",
     ).localized()
 
 

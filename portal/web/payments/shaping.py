@@ -15,13 +15,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from payments.benefits.engine import Breakdown
+from payments.channels import factory
 from payments.online.models import OnlineOrder
 from payments.online.orders import Split
 from payments.online.words import EXPIRED_WORDS, status_words
 from payments.settlement.models import Settlement
-from portal.errors import DomainError, localized_label
+from portal.errors import Bilingual, DomainError, localized_label
 from portal.ledger.models import LedgerEntry
 from portal.money import fen_to_yuan
 from portal.people.models import Person
@@ -29,6 +31,53 @@ from portal.web.payments import reasons
 from vouchers.family import people_visible_to
 
 WAITING = (OnlineOrder.Status.PRE_SETTLED, OnlineOrder.Status.AWAITING_CASH)
+
+
+# The channels' names in sentences; ``{channel}`` stands for a channel's name, in the request's language.
+CASH_VIA = Bilingual("现金（{channel}）", "Cash ({channel})")
+CASH_EITHER = Bilingual("现金（微信支付或支付宝）", "Cash (WeChat Pay or Alipay)")
+EITHER = Bilingual("微信支付或支付宝", "WeChat Pay or Alipay")
+CASH_NONE = Bilingual("现金", "cash")  # as the rows write it; a label starts with a capital
+
+
+def channel_label(name: str) -> str:
+    """A channel's name in the request's language ("微信支付" / "WeChat Pay"); unknown names as they are."""
+    return localized_label(factory.LABELS[name]) if name in factory.LABELS else name
+
+
+def order_channel(order: OnlineOrder) -> str:
+    """The channel the order's cash went through (orders from before the choice went through WeChat Pay)."""
+    return order.channel or factory.WECHATPAY
+
+
+def offered() -> tuple[str, ...]:
+    """The channels a resident may choose from, in the order the bill page shows them."""
+    return factory.enabled()
+
+
+def offered_words() -> str:
+    """The channels on offer, named: "微信支付或支付宝" / "WeChat Pay or Alipay", or the only one."""
+    names = offered()
+    if len(names) == 1:
+        return channel_label(names[0])
+    return EITHER.localized()
+
+
+def with_channel(words: Bilingual, name: str) -> str:
+    """``words`` in the request's language with ``{channel}`` the channel's name."""
+    return words.localized().format(channel=channel_label(name))
+
+
+def default_channel(request: HttpRequest) -> str:
+    """The channel the bill page chooses first: inside WeChat, WeChat Pay; inside Alipay, Alipay; otherwise
+    the first this deployment offers."""
+    names = offered()
+    agent = request.headers.get("User-Agent", "")
+    if "MicroMessenger" in agent and factory.WECHATPAY in names:
+        return factory.WECHATPAY
+    if "AlipayClient" in agent and factory.ALIPAY in names:
+        return factory.ALIPAY
+    return names[0] if names else factory.WECHATPAY
 
 
 def visible_people(me: Person) -> list[int]:
@@ -83,6 +132,7 @@ class Parts:
     fund_why: list[tuple[str, str]] = field(default_factory=list)  # (reason with its amount, what to do)
     personal_why: str = ""
     cash_why: str = ""
+    cash_label: str = ""  # "现金（微信支付）": the channel that takes (or took) the cash; "" at the counter
 
 
 def owners_of(patient: Person, by_owner: list[tuple[int, int]]) -> list[Owner]:
@@ -110,6 +160,7 @@ def split_parts(order: OnlineOrder, split: Split, breakdown: Breakdown, *, decli
             paid=False,
         ),
         cash_why=reasons.cash_why(cash_fen=split.cash_fen, total_fen=split.total_fen),
+        cash_label=with_channel(CASH_VIA, offered()[0]) if len(offered()) == 1 else CASH_EITHER.localized(),
     )
 
 
@@ -145,6 +196,9 @@ def order_parts(order: OnlineOrder, *, why: bool = True) -> Parts:
         if why
         else "",
         cash_why=reasons.cash_why(cash_fen=order.cash_fen, total_fen=order.total_fen) if why else "",
+        cash_label=with_channel(CASH_VIA, order_channel(order))
+        if order.channel or order.cash_fen
+        else capfirst(CASH_NONE.localized()),
     )
 
 
@@ -154,7 +208,8 @@ def split_digest(split: Split) -> str:
 
 
 def with_return(h5_url: str, back: str) -> str:
-    """The channel's H5 page with where to send the payer afterwards (WeChat Pay H5's ``redirect_url``)."""
+    """The channel's H5 page with where to send the payer afterwards (``redirect_url``; each channel's page
+    reads it from its own pay URL)."""
     parts = urlsplit(h5_url)
     query = [*parse_qsl(parts.query, keep_blank_values=True), ("redirect_url", back)]
     return urlunsplit(parts._replace(query=urlencode(query)))

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from payments.channels import factory
 from payments.online import orders
 from payments.online.models import OnlineOrder
 from payments.settlement.models import Settlement
@@ -23,7 +24,12 @@ from portal.people.models import Person
 from portal.web.access import resident_required
 from portal.web.payments.shaping import (
     WAITING,
+    channel_label,
+    default_channel,
     not_found,
+    offered,
+    offered_words,
+    order_channel,
     order_parts,
     order_row,
     past_deadline,
@@ -32,6 +38,7 @@ from portal.web.payments.shaping import (
     split_parts,
     tone,
     visible_people,
+    with_channel,
     with_return,
 )
 
@@ -63,8 +70,21 @@ def _order_url(number: str, *, personal: bool = True) -> str:
 
 
 def _h5(request: HttpRequest, order: OnlineOrder) -> str:
-    """The channel's cashier page for this order, coming back to the bill afterwards."""
+    """The channel's cashier page for this order. WeChat Pay's H5 page comes back to the bill (its
+    ``redirect_url``); Alipay's is a signed request, to which nothing may be added: its cashier comes back
+    to the merchant's configured ``return_url``."""
+    if order_channel(order) != factory.WECHATPAY:
+        return order.h5_url
     return with_return(order.h5_url, request.build_absolute_uri(_order_url(order.number)))
+
+
+def _chosen_channel(request: HttpRequest) -> str:
+    """The channel the payer chose (kept across a refusal), or the browser's default (see ``default_channel``)."""
+    chosen = (request.POST if request.method == "POST" else request.GET).get("channel", "")
+    return chosen if chosen in offered() else default_channel(request)
+
+
+CHOOSE_CHANNEL = Bilingual("请选择付款方式：{channel}", "Choose how to pay: {channel}")
 
 
 def _uses_personal(request: HttpRequest) -> bool:
@@ -87,8 +107,8 @@ CLOSED_NEXT = Bilingual(
     "If you still need to pay, ask the hospital that sent it for a new bill.",
 )
 LATE_CASH = Bilingual(
-    "您的微信付款在账单关闭后才到达，已自动原路退回。",
-    "Your WeChat Pay payment arrived after the bill closed; it is being paid back to you automatically.",
+    "您的{channel}付款在账单关闭后才到达，已自动原路退回。",
+    "Your {channel} payment arrived after the bill closed; it is being paid back automatically, the way it came.",
 )
 
 
@@ -105,8 +125,34 @@ def _closed_words(order: OnlineOrder) -> dict[str, str]:
     return {
         "closed_why": why.localized(),
         "closed_next": CLOSED_NEXT.localized(),
-        "late_cash": LATE_CASH.localized() if order.channel_transaction_id else "",
+        "late_cash": with_channel(LATE_CASH, order_channel(order)) if order.channel_transaction_id else "",
     }
+
+
+INDEX_REST = Bilingual(
+    "互联网医院开具的账单：先由医保基金和个人账户支付，其余用{channel}付款。",
+    "Bills from internet hospitals: the insurance fund and personal accounts pay first, the rest by {channel}.",
+)
+
+# The words of a bill whose cash goes (or went) through a channel: ``{channel}`` is the order's channel.
+CHANNEL_WORDS = {
+    "waiting_h": Bilingual("等待{channel}付款", "Waiting for your {channel} payment"),
+    "waiting_note": Bilingual(
+        "医保部分已冻结。在{channel}完成付款后，本页会自动更新。",
+        "The insurance parts are held. This page updates by itself once {channel} confirms.",
+    ),
+    "continue": Bilingual("继续付款 · {channel}", "Continue to pay · {channel}"),
+    "transaction": Bilingual("{channel}交易号", "{channel} transaction"),
+    "refund_to": Bilingual("退回{channel}", "To {channel}"),
+    "paid_already": Bilingual(
+        "如果您已经在{channel}付了款，我们不会取消，会告诉您已支付。",
+        "If you have already paid with {channel}, nothing is cancelled and we tell you it is paid.",
+    ),
+}
+
+
+def _channel_words(name: str) -> dict[str, str]:
+    return {key: with_channel(words, name) for key, words in CHANNEL_WORDS.items()}
 
 
 @resident_required
@@ -120,6 +166,7 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "web/payments/index.html",
         {
+            "pay_rest": INDEX_REST.localized().format(channel=offered_words()),
             "waiting": [order_row(o, me) for o in rows if o.status in WAITING and not past_deadline(o)],
             "history": [order_row(o, me) for o in rows if o.status not in WAITING or past_deadline(o)],
             "settlements": [settlement_row(s, me) for s in settlements[:RECENT_SETTLEMENTS]],
@@ -132,13 +179,20 @@ def _order_page(
 ) -> HttpResponse:
     me = _me(request)
     expired = past_deadline(order)
+    errors: dict[str, str] = {}
+    if error and error.code == orders.CHANNEL_UNKNOWN:
+        # The way to pay is a field of the form: the error summary links to it (or, with nothing to choose, says so).
+        errors["channel" if len(offered()) > 1 else "form"] = CHOOSE_CHANNEL.localized().format(channel=offered_words())
+        error = None
     context: dict[str, Any] = {
         "order": order,
         "row": order_row(order, me),
         "items": [(i.name, i.code, fen_to_yuan(i.amount_fen)) for i in order.items.all()],
         # Past the deadline the page itself says so (and what to do): no second, shorter refusal above it.
         "error": error.message() if error and not (expired and error.code == orders.ORDER_EXPIRED) else "",
+        "errors": errors,
         "expired": expired,
+        "words": _channel_words(order_channel(order)),
         "refunds": [
             {
                 "number": r.number,
@@ -150,6 +204,8 @@ def _order_page(
                 "assistance": fen_to_yuan(r.assistance_fen) if r.assistance_fen else "",
                 "personal": fen_to_yuan(r.personal_fen) if r.personal_fen else "",
                 "cash": fen_to_yuan(r.cash_fen) if r.cash_fen else "",
+                # Back through the channel that was paid.
+                "cash_to": with_channel(CHANNEL_WORDS["refund_to"], r.channel or order_channel(order)),
                 "created_at": r.created_at,
                 "completed_at": r.completed_at,
             }
@@ -160,6 +216,8 @@ def _order_page(
         personal = _uses_personal(request)
         context["may_pay"] = not expired and orders.may_pay_for(payer=me, patient=order.person)
         context["use_personal"] = personal
+        context["channel"] = _chosen_channel(request)
+        context["channels"] = [{"name": name, "label": channel_label(name)} for name in offered()]
         try:
             breakdown = orders.order_breakdown(order=order)
             split = orders.order_split(order=order, use_personal_account=personal)
@@ -223,7 +281,11 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     if again is not None:
         return again
     personal = _uses_personal(request)
+    # The payer's choice; none posted (nothing to choose: no cash, or a page from before the choice) is the default.
+    channel = request.POST.get("channel") or default_channel(request)
     try:
+        if channel not in offered():
+            raise DomainError(orders.CHANNEL_UNKNOWN, channel=channel)  # refused before anything is authorised
         raw, _, split = orders.order_authorize(order=order, payer=me, use_personal_account=personal)
         if request.POST.get("split", "") != split_digest(split):
             raise DomainError(orders.SPLIT_CHANGED)  # what the payer saw is not what they would authorise now
@@ -231,6 +293,7 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
             order_number=order.number,
             payer=me,
             pay_auth_no=raw,
+            channel=channel,
             client_ip=client_ip(request) or "127.0.0.1",
         )
     except DomainError as error:
@@ -253,14 +316,14 @@ CANCEL_OUTCOMES = {
         "Payment cancelled. What was held from insurance and personal accounts went back; nothing was taken.",
     ),
     "settled": Bilingual(
-        "您已经完成了微信支付，所以没有取消：这张账单已支付。",
-        "Your WeChat Pay payment had already gone through, so nothing was cancelled: this bill is paid.",
+        "您已经在{channel}完成了付款，所以没有取消：这张账单已支付。",
+        "Your {channel} payment had already gone through, so nothing was cancelled: this bill is paid.",
     ),
     "not_closable": Bilingual(
-        "暂时无法取消：微信支付没有应答。请稍后再试，在此之前请不要继续付款。",
-        "Could not cancel yet: WeChat Pay did not answer. Try again shortly, and do not pay in the meantime.",
+        "暂时无法取消：{channel}没有应答。请稍后再试，在此之前请不要继续付款。",
+        "Could not cancel yet: {channel} did not answer. Try again shortly, and do not pay in the meantime.",
     ),
-}
+}  # {channel}: the order's channel
 
 
 @resident_required
@@ -277,18 +340,23 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         return render(
             request,
             "web/payments/cancel.html",
-            {"order": order, "row": order_row(order, me), "parts": order_parts(order, why=False)},
+            {
+                "order": order,
+                "row": order_row(order, me),
+                "parts": order_parts(order, why=False),
+                "words": _channel_words(order_channel(order)),
+            },
         )
     try:
         outcome = orders.order_payer_cancel(number=order.number, payer=me)
     except DomainError as error:
         order.refresh_from_db()
         return _order_page(request, order, error=error, status=error.status)
-    words = CANCEL_OUTCOMES[outcome]
+    words = with_channel(CANCEL_OUTCOMES[outcome], order_channel(order))
     if outcome == "not_closable":
-        messages.error(request, words.localized())
+        messages.error(request, words)
     else:
-        messages.success(request, words.localized())
+        messages.success(request, words)
     return HttpResponseRedirect(_order_url(order.number))
 
 
