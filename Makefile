@@ -24,17 +24,19 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 STANDIN_PORT ?= 8765
+ALIPAY_STANDIN_PORT ?= 8766
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data
 	@echo ""
 	@echo "Serving on http://localhost:$(PORT)/  - API: /api/v1/docs/  - staff: /admin/  (Ctrl-C stops)"
-	@echo "Payment channel stand-in (WeChat Pay v3 protocol) on http://127.0.0.1:$(STANDIN_PORT)/"
-	$(BIN)/python -m payments.channels.standin --port $(STANDIN_PORT) --quiet & standin=$$!; \
-	trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
-	CASH_CHANNEL_BASE_URL=http://127.0.0.1:$(STANDIN_PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Payment channel stand-ins: WeChat Pay v3 on http://127.0.0.1:$(STANDIN_PORT)/, Alipay on http://127.0.0.1:$(ALIPAY_STANDIN_PORT)/"
+	$(BIN)/python -m payments.channels.wechatpay.standin --port $(STANDIN_PORT) --quiet & wechat=$$!; \
+	$(BIN)/python -m payments.channels.alipay.standin --port $(ALIPAY_STANDIN_PORT) --quiet & alipay=$$!; \
+	trap 'kill $$wechat $$alipay 2>/dev/null' EXIT INT TERM; \
+	CASH_CHANNEL_BASE_URL=http://127.0.0.1:$(STANDIN_PORT) ALIPAY_BASE_URL=http://127.0.0.1:$(ALIPAY_STANDIN_PORT)/gateway.do \
+	PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -56,7 +58,7 @@ beat: install
 	$(BIN)/celery -A portal beat --loglevel=INFO
 
 standin: install
-	$(BIN)/python -m payments.channels.standin --port $(STANDIN_PORT)
+	$(BIN)/python -m payments.channels.wechatpay.standin --port $(STANDIN_PORT)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

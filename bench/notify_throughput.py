@@ -1,6 +1,8 @@
 """Channel notifies: acknowledged per second, then settled per second; 30% duplicates; exactly-once effect.
+Per channel: ``--channel wechatpay`` (default), ``alipay`` or ``both`` (one run each, one after the other).
 
     .venv/bin/python bench/notify_throughput.py [--notifies 10000] [--duplicates 0.3] [--processes 2] [--lost 0.02]
+        [--channel wechatpay|alipay|both]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal REDIS_URL=redis://127.0.0.1:6379/3 \
         .venv/bin/python bench/notify_throughput.py
 
@@ -19,6 +21,10 @@ SELECT) in the same run, and the figures measured before the settle queue, with 
 notifies acknowledged a second. Afterwards it checks the effect happened exactly once: every order
 settled once, one ledger commit per order, every stored notify processed once, duplicates answered
 without effect, the lost ids settled by the sweep.
+
+Alipay's notifies are RSA2-signed forms (the stand-in's development key), and Alipay is answered
+``success`` only once the notify is stored *and* settled: its "acknowledged" figure includes settling,
+so there is nothing left for the drain, and it is not comparable with WeChat Pay's.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--lost", type=float, default=0.02, help="share of queued ids thrown away before settling")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"))
+    parser.add_argument("--channel", choices=["wechatpay", "alipay", "both"], default="wechatpay")
     args = parser.parse_args()
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     os.environ["CELERY_BROKER_URL"] = args.redis_url
@@ -61,12 +68,13 @@ def main() -> None:
     setup_django()
     destroy = create_test_database()
     try:
-        run(args.notifies, args.duplicates, args.processes, args.lost)
+        for channel in ["wechatpay", "alipay"] if args.channel == "both" else [args.channel]:
+            run(args.notifies, args.duplicates, args.processes, args.lost, channel)
     finally:
         destroy()
 
 
-def _orders(count: int) -> list[str]:
+def _orders(count: int, channel: str) -> list[str]:
     from django.utils import timezone
 
     from payments.online.models import OnlineOrder
@@ -80,7 +88,7 @@ def _orders(count: int) -> list[str]:
             institution=terminal.institution,
             terminal=terminal,
             person=people[n % len(people)],
-            idempotency_key=f"bench-{n}",
+            idempotency_key=f"bench-{channel}-{n}",
             request_hash="-",
             description="bench",
             service_date=now.date(),
@@ -88,6 +96,7 @@ def _orders(count: int) -> list[str]:
             total_fen=1_000 + n % 97,
             cash_fen=1_000 + n % 97,
             out_trade_no="",
+            channel=channel,
             expires_at=now + timedelta(hours=1),
         )
         for n in range(count)
@@ -99,11 +108,22 @@ def _orders(count: int) -> list[str]:
     return [order.number for order in created]
 
 
-def _notify(number: str, amount: int, key: object) -> tuple[dict[str, str], bytes]:
-    from payments.channels.standin.dev import dev_transaction_notify
+def _notify(number: str, amount: int, key: object, channel: str) -> tuple[dict[str, str], bytes]:
+    if channel == "alipay":
+        from payments.channels.alipay.dev import dev_transaction_notify
+    else:
+        from payments.channels.wechatpay.standin.dev import dev_transaction_notify
 
     headers, body = dev_transaction_notify(number, amount, key=key)
-    return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}, body
+    meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    meta["CONTENT_TYPE"] = headers.get("Content-Type", "application/json")
+    meta.pop("HTTP_CONTENT_TYPE", None)
+    return meta, body
+
+
+def _post(client: Any, channel: str, meta: dict[str, str], body: bytes) -> Any:
+    extra = {k: v for k, v in meta.items() if k != "CONTENT_TYPE"}
+    return client.post(f"/api/v1/payments/notify/{channel}", data=body, content_type=meta["CONTENT_TYPE"], **extra)
 
 
 def _broker_ok() -> bool:
@@ -117,18 +137,19 @@ def _broker_ok() -> bool:
         return False
 
 
-def _deliver(part: list[tuple[dict[str, str], bytes]]) -> tuple[dict[int, int], list[float]]:
+def _deliver(part: tuple[str, list[tuple[dict[str, str], bytes]]]) -> tuple[dict[int, int], list[float]]:
     """One process's share of the stream, as one gunicorn worker would answer it."""
     from django.db import connections
     from django.test import Client
 
     connections.close_all()  # a fresh connection of its own
+    channel, part = part
     client = Client()
     answers: dict[int, int] = {}
     samples = []
     for meta, body in part:
         t0 = time.perf_counter()
-        response = client.post("/api/v1/payments/notify/wechatpay", data=body, content_type="application/json", **meta)
+        response = _post(client, channel, meta, body)
         samples.append(time.perf_counter() - t0)
         answers[response.status_code] = answers.get(response.status_code, 0) + 1
     connections.close_all()
@@ -159,7 +180,7 @@ def _in_parallel(function: Any, parts: list[Any]) -> tuple[list[Any], float]:
     return results, time.perf_counter() - started
 
 
-def run(count: int, duplicate_share: float, processes: int, lost_share: float) -> None:
+def run(count: int, duplicate_share: float, processes: int, lost_share: float, channel: str) -> None:
     import logging
 
     from django.conf import settings
@@ -168,8 +189,8 @@ def run(count: int, duplicate_share: float, processes: int, lost_share: float) -
     from django.test import Client
 
     from payments.channels import factory
-    from payments.channels.standin import dev_config
-    from payments.channels.wechatpay import load_private_key
+    from payments.channels.wechatpay.client import load_private_key
+    from payments.channels.wechatpay.standin import dev_config
     from payments.online import notifies
     from payments.online.models import ChannelNotification, OnlineOrder
     from portal.ledger.models import LedgerTransaction
@@ -184,18 +205,25 @@ def run(count: int, duplicate_share: float, processes: int, lost_share: float) -
     if not queued:
         notifies.settle_soon = lambda **kwargs: None  # type: ignore[assignment]
     unique = int(count / (1 + duplicate_share))
-    numbers = _orders(unique)
+    numbers = _orders(unique, channel)
     amounts = dict(OnlineOrder.objects.filter(number__in=numbers).values_list("number", "cash_fen"))
-    key = load_private_key(dev_config()["platform_private_key_pem"])
+    if channel == "alipay":
+        from payments.channels.alipay.dev import dev_config as alipay_config
+        from payments.channels.alipay.protocol import load_private_key as alipay_key
+
+        key: Any = alipay_key(alipay_config()["alipay_private_key_pem"])
+    else:
+        key = load_private_key(dev_config()["platform_private_key_pem"])
     started = time.perf_counter()
-    notifies_made = [_notify(number, amounts[number], key) for number in numbers]
+    notifies_made = [_notify(number, amounts[number], key, channel) for number in numbers]
     signing = time.perf_counter() - started
     stream = notifies_made + random.Random(7).sample(notifies_made, count - unique)
     random.Random(8).shuffle(stream)
     bare_pk = OnlineOrder.objects.first().person_id  # type: ignore[union-attr]
     where = f"settle queue and drain on {settings.REDIS_URL}" if queued else "not queued (no Redis): the sweep settles"
     print(
-        f"database: {connection.vendor}; {len(stream)} notifies ({len(stream) - unique} duplicates) for "
+        f"channel: {channel}; database: {connection.vendor}; "
+        f"{len(stream)} notifies ({len(stream) - unique} duplicates) for "
         f"{unique} orders; building and signing them took {signing:.1f} s (not counted); "
         f"{processes} processes; {where}"
     )
@@ -203,9 +231,9 @@ def run(count: int, duplicate_share: float, processes: int, lost_share: float) -
     client = Client()
     timed("baseline: bare DRF endpoint, 1 SELECT (1 process)", 2000, lambda: client.get(f"/bench/bare/{bare_pk}"))
     for meta, body in stream[:20]:  # warm-up
-        client.post("/api/v1/payments/notify/wechatpay", data=body, content_type="application/json", **meta)
+        _post(client, channel, meta, body)
 
-    parts = [stream[20 + n :: processes] for n in range(processes)]
+    parts = [(channel, stream[20 + n :: processes]) for n in range(processes)]
     results, elapsed = _in_parallel(_deliver, parts)
     answers: dict[int, int] = {}
     samples: list[float] = []
@@ -223,7 +251,7 @@ def run(count: int, duplicate_share: float, processes: int, lost_share: float) -
     verdict = "met" if acked >= GOAL_PER_SECOND else "NOT met"
     print(f"aim: >= {GOAL_PER_SECOND} notifies acknowledged a second: {verdict}")
 
-    stored = ChannelNotification.objects.filter(notify_id__isnull=False, duplicate_of__isnull=True)
+    stored = ChannelNotification.objects.filter(notify_id__isnull=False, duplicate_of__isnull=True, channel=channel)
     pending = stored.filter(processed_at__isnull=True).count()
     queue = notifies.settle_queue() if queued else None
     lost = queue.pop(int(queue.size() * lost_share)) if queue is not None else []  # a drain died holding them
@@ -250,9 +278,9 @@ def run(count: int, duplicate_share: float, processes: int, lost_share: float) -
         queue.release()
 
     settled = OnlineOrder.objects.filter(number__in=numbers, status="settled").count()
-    duplicates = ChannelNotification.objects.filter(outcome="duplicate").count()
+    duplicates = ChannelNotification.objects.filter(outcome="duplicate", channel=channel).count()
     unprocessed = ChannelNotification.objects.filter(
-        processed_at__isnull=True, notify_id__isnull=False, duplicate_of__isnull=True
+        processed_at__isnull=True, notify_id__isnull=False, duplicate_of__isnull=True, channel=channel
     ).count()
     commits = (
         LedgerTransaction.objects.filter(reference__in=numbers)

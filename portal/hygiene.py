@@ -134,8 +134,9 @@ def payment_page_origins() -> list[str]:
     """The cash channels' cashier pages: configured, plus the development stand-in's in embedded mode."""
     origins = list(settings.PAYMENT_PAGE_ORIGINS)
     if settings.CASH_CHANNEL_DEV_KEYS:
-        parts = urlsplit(str(settings.CASH_CHANNEL_BASE_URL))
-        origins.append(f"{parts.scheme}://{parts.netloc}")
+        for base_url in (settings.CASH_CHANNEL_BASE_URL, settings.ALIPAY_BASE_URL):
+            parts = urlsplit(str(base_url))
+            origins.append(f"{parts.scheme}://{parts.netloc}")
     return origins
 
 

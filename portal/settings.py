@@ -365,8 +365,11 @@ OTP_FREE_PER_ADDRESS = env_int("OTP_FREE_PER_ADDRESS", 5, minimum=1)  # an hour,
 SMS_GLOBAL_PER_HOUR = env_int("SMS_GLOBAL_PER_HOUR", 50_000, minimum=1)
 RESIDENT_TOKEN_TTL_SECONDS = env_int("RESIDENT_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=300)
 
-# Cash payments (WeChat Pay API v3). Embedded mode and tests talk to the local stand-in
-# (`python -m payments.channels.standin`) with the development keys in payments/channels/devkeys/.
+# Cash payments: WeChat Pay (API v3) and Alipay (OpenAPI, RSA2), chosen per bill. Embedded mode and tests
+# talk to the local stand-ins (`python -m payments.channels.wechatpay.standin`,
+# `python -m payments.channels.alipay.standin`) with their development keys. CASH_CHANNELS lists the
+# channels residents may choose, in the page's order.
+CASH_CHANNELS = env_list("CASH_CHANNELS", ["wechatpay", "alipay"])
 CASH_CHANNEL_BASE_URL = env_str("CASH_CHANNEL_BASE_URL", "http://127.0.0.1:8765" if EMBEDDED else None)
 if CASH_CHANNEL_BASE_URL is None:
     raise ImproperlyConfigured("CASH_CHANNEL_BASE_URL is required in production (https://api.mch.weixin.qq.com).")
@@ -385,9 +388,22 @@ if not CASH_CHANNEL_DEV_KEYS and not WECHATPAY_PLATFORM_PUBLIC_KEYS:
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if EMBEDDED else None)
 if PUBLIC_BASE_URL is None:
     raise ImproperlyConfigured("PUBLIC_BASE_URL is required in production (where channels send notifies).")
-PAYMENT_NOTIFY_URL = PUBLIC_BASE_URL.rstrip("/") + "/api/v1/payments/notify/wechatpay"
+_ALIPAY = "" if CASH_CHANNEL_DEV_KEYS or "alipay" not in CASH_CHANNELS else REQUIRED
+ALIPAY_BASE_URL = (
+    env_str(
+        "ALIPAY_BASE_URL", "http://127.0.0.1:8766/gateway.do" if EMBEDDED else "https://openapi.alipay.com/gateway.do"
+    )
+    or ""
+)
+ALIPAY_APP_ID = env_str("ALIPAY_APP_ID", _ALIPAY) or ""
+ALIPAY_APP_PRIVATE_KEY_FILE = env_str("ALIPAY_APP_PRIVATE_KEY_FILE", _ALIPAY) or ""  # the app's RSA2 key (PEM)
+ALIPAY_PUBLIC_KEY_FILE = env_str("ALIPAY_PUBLIC_KEY_FILE", _ALIPAY) or ""  # Alipay's public key (PEM)
+# Each channel notifies its own route, /api/v1/payments/notify/<channel>; tests may point one elsewhere here.
+PAYMENT_NOTIFY_URLS: dict[str, str] = {}
 # Where paying sends the browser (the channel's H5 cashier): allowed by the pages' form-action policy.
-PAYMENT_PAGE_ORIGINS = env_list("PAYMENT_PAGE_ORIGINS", [] if CASH_CHANNEL_DEV_KEYS else ["https://wx.tenpay.com"])
+PAYMENT_PAGE_ORIGINS = env_list(
+    "PAYMENT_PAGE_ORIGINS", [] if CASH_CHANNEL_DEV_KEYS else ["https://wx.tenpay.com", "https://openapi.alipay.com"]
+)
 
 # Off-site filings: the share of new commitment filings picked for verification each day.
 OFFSITE_VERIFICATION_SHARE = env_int("OFFSITE_VERIFICATION_PERCENT", 20, minimum=0, maximum=100) / 100

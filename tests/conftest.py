@@ -128,17 +128,76 @@ def terminal_api() -> Callable[..., TerminalClient]:
     return make
 
 
-@pytest.fixture
-def standin(settings: Any, live_server: Any) -> Iterator[Any]:
-    """The WeChat Pay stand-in on a port of its own, sending its notifies to the live server."""
-    from payments.channels import factory
-    from payments.channels.standin import dev_standin
+CASH_CHANNELS = ["wechatpay", "alipay"]
 
-    server = dev_standin(retry_delays=(0.05, 0.1, 0.2))
-    settings.CASH_CHANNEL_BASE_URL = server.start()
+
+@pytest.fixture
+def cash_channel(request: pytest.FixtureRequest) -> str:
+    """The channel a payment test runs with: WeChat Pay unless the module parametrises it
+    (``pytest.mark.parametrize("cash_channel", CASH_CHANNELS, indirect=True)``)."""
+    return str(getattr(request, "param", "wechatpay"))
+
+
+class AlipayUnderTest:
+    """The Alipay stand-in, with the WeChat stand-in's test controls: ``pay(number)`` finds the order's
+    wap URL (an Alipay order exists there only once the payer opens it) and ``state_of`` reads its trade."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.server.base_url)
+
+    def pay(self, out_trade_no: str) -> Any:
+        from payments.online.models import OnlineOrder
+
+        h5_url = OnlineOrder.objects.get(number=out_trade_no).h5_url
+        return self.server.pay(out_trade_no, h5_url=h5_url)
+
+    def closed(self, out_trade_no: str) -> bool:
+        """Closed there, or never opened (an Alipay wap order exists only once the payer opens it)."""
+        trade = self.server.orders.get(out_trade_no)
+        return trade is None or trade.trade_status == "TRADE_CLOSED"
+
+
+class WeChatPayUnderTest(AlipayUnderTest):
+    def pay(self, out_trade_no: str) -> Any:
+        return self.server.pay(out_trade_no)
+
+    def closed(self, out_trade_no: str) -> bool:
+        return self.server.orders[out_trade_no].trade_state == "CLOSED"
+
+
+@pytest.fixture
+def standins(settings: Any, live_server: Any, cash_channel: str) -> Iterator[dict[str, Any]]:
+    """Both channels' stand-ins, each on a port of its own sending its notifies to its route on the live
+    server; ``cash_channel`` is the deployment's first channel (the default when paying)."""
+    from payments.channels import factory
+    from payments.channels.alipay.dev import dev_standin as alipay_standin
+    from payments.channels.wechatpay.standin import dev_standin
+
+    wechat, alipay = dev_standin(retry_delays=(0.05, 0.1, 0.2)), alipay_standin(retry_delays=(0.05, 0.1, 0.2))
+    settings.CASH_CHANNEL_BASE_URL = wechat.start()
+    alipay.start()
+    settings.ALIPAY_BASE_URL = alipay.gateway
     settings.CASH_CHANNEL_DEV_KEYS = True
-    settings.PAYMENT_NOTIFY_URL = live_server.url + "/api/v1/payments/notify/wechatpay"
+    settings.CASH_CHANNELS = [cash_channel, *(name for name in CASH_CHANNELS if name != cash_channel)]
+    settings.PAYMENT_NOTIFY_URLS = {name: f"{live_server.url}/api/v1/payments/notify/{name}" for name in CASH_CHANNELS}
+    running = {"wechatpay": WeChatPayUnderTest(wechat), "alipay": AlipayUnderTest(alipay)}
+    for name, wrapped in running.items():
+        wrapped.notify_url = settings.PAYMENT_NOTIFY_URLS[name]
     factory.reset()
-    yield server
-    server.stop()
+    yield running
+    wechat.stop()
+    alipay.stop()
     factory.reset()
+
+
+@pytest.fixture
+def standin(standins: dict[str, Any], cash_channel: str) -> Any:
+    """The stand-in of the channel under test (both run)."""
+    return standins[cash_channel]

@@ -82,6 +82,9 @@ class OnlineOrder(models.Model):
         "ledger.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     out_trade_no = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    channel = models.CharField(
+        max_length=20, blank=True, default="", help_text="The cash channel chosen when paying (wechatpay, alipay)."
+    )
     h5_url = models.CharField(max_length=500, blank=True, default="")
     channel_transaction_id = models.CharField(max_length=64, blank=True, default="")
     cash_paid_at = models.DateTimeField(null=True, blank=True)
@@ -183,6 +186,9 @@ class OnlineRefund(models.Model):
     personal_fen = models.BigIntegerField(default=0)
     cash_fen = models.BigIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    channel = models.CharField(
+        max_length=20, blank=True, default="", help_text="The channel the cash goes back through: the order's."
+    )
     channel_refund_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

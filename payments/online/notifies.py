@@ -1,4 +1,9 @@
-"""Notifies from the payment channel: verified, stored raw, acknowledged; then settled by a drain.
+"""Notifies from the payment channels: verified, stored raw, acknowledged; then settled by a drain.
+
+Each channel has its own route (``/api/v1/payments/notify/<channel>``) and its own verification and
+answer (``CashChannel.parse_notify``/``notify_answer``); everything after that is the same for all. A
+channel that wants the notify settled before it is told so (Alipay: answer ``success`` only once the
+notify is stored *and* processed, ``settle_before_answer``) has it settled in the request.
 
 A notify is a hint, never the truth by itself: its signature and freshness are checked, then the
 business fields (our merchant, our app, our order, our amount). Processing is idempotent and runs once
@@ -31,9 +36,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from payments.channels.base import ChannelError, ChannelNotify
+from payments.channels.base import CashChannel, ChannelError, ChannelNotify, RefundState, TradeState
+from payments.channels.factory import get_channel
 from payments.online.models import ChannelNotification, OnlineOrder, OnlineRefund
-from payments.online.orders import ORDER_NOT_FOUND, _channel, cash_confirmed
+from payments.online.orders import ORDER_NOT_FOUND, cash_confirmed
 from payments.online.refunds import cash_refund_confirmed
 from portal import ratelimit
 from portal.errors import DomainError
@@ -51,13 +57,14 @@ DRAIN_HELPERS = 2  # extra drains asked for when the queue holds more than a bat
 QUEUE_MAX = 200_000  # the settle queue keeps the newest ids; anything trimmed is the sweep's
 
 
-def _keep_rejected(channel_name: str, headers: Mapping[str, str], body: bytes, error: str) -> None:
+def _keep_rejected(channel: CashChannel, headers: Mapping[str, str], body: bytes, error: str) -> None:
     """A small, capped record of a notify that failed verification: the first bytes, the reason."""
+    channel_name = channel.name
     kept, _ = ratelimit.hit(f"notify-rejected:{channel_name}", period=3600)
     if kept > REJECTED_KEPT_PER_HOUR:
         logger.warning("notify rejected (not kept, over %s an hour): %s", REJECTED_KEPT_PER_HOUR, error[:80])
         return
-    wanted = {k: v[:200] for k, v in headers.items() if k.lower().startswith("wechatpay-")}
+    wanted = {k: v[:200] for k, v in channel.notify_headers(headers).items()}
     ChannelNotification.objects.create(
         channel=channel_name,
         headers=wanted,
@@ -74,43 +81,61 @@ def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes
     it is the drain's (``payments.online.drain_notifications``), or beat's sweep's if no drain gets to it.
     A rejected notify leaves a small capped record. Any refusal is an answer, never an exception.
     """
-    channel = _channel()
+    channel = get_channel(channel_name)
     try:
         notify = channel.parse_notify(headers=headers, body=body, now=time.time())
-    except ChannelError as error:
-        _keep_rejected(channel_name, headers, body, f"{error.code}: {error.detail}")
+    except ChannelError as error:  # a bad signature, stale, another merchant's or app's, malformed
+        _keep_rejected(channel, headers, body, f"{error.code}: {error.detail}")
         return False, error.code
-    if notify.mchid != channel.mchid or (notify.appid is not None and notify.appid != channel.appid):
-        _keep_rejected(channel_name, headers, body, "not our merchant or app")
-        return False, "foreign"
     if not _fits(notify):
-        _keep_rejected(channel_name, headers, body, "malformed: a field longer than we store")
+        _keep_rejected(channel, headers, body, "malformed: a field longer than we store")
         return False, "malformed"
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        _keep_rejected(channel_name, headers, body, "malformed: not UTF-8")
+        _keep_rejected(channel, headers, body, "malformed: not UTF-8")
         return False, "malformed"
     received_at = timezone.now()
+    kept = channel.notify_headers(headers)
     try:
         if connection.get_autocommit():  # the statement is its own transaction: committed once it returns
-            stored = _store(channel_name, headers, text, notify, received_at)
+            stored = _store(channel_name, kept, text, notify, received_at)
         else:  # inside a caller's transaction: a duplicate must not break it
             with transaction.atomic():
-                stored = _store(channel_name, headers, text, notify, received_at)
+                stored = _store(channel_name, kept, text, notify, received_at)
     except IntegrityError:
         # The same notify again: its first copy is stored, and settled (or will be, by a drain or the sweep).
         _store_duplicate(channel_name, notify.notify_id)
+        if channel.settle_before_answer:
+            return _settled_first_copy(channel_name, notify.notify_id)
         return True, "duplicate"
     if stored is None:
-        _keep_rejected(channel_name, headers, body, "unknown order or refund")
+        _keep_rejected(channel, headers, body, "unknown order or refund")
         return False, ORDER_NOT_FOUND
+    if channel.settle_before_answer:
+        outcome = notification_process(notification_id=stored, received_at=received_at)
+        return True, outcome
     transaction.on_commit(lambda: settle_soon(notification_id=stored, received_at=received_at))
     return True, "accepted"
 
 
+def _settled_first_copy(channel_name: str, notify_id: str) -> tuple[bool, str]:
+    """A channel that waits for the settlement sent the notify again: settle its first copy now if nothing
+    has (an earlier attempt failed before answering), and say so only once it is settled."""
+    first = (
+        ChannelNotification.objects.filter(channel=channel_name, notify_id=notify_id, duplicate_of__isnull=True)
+        .only("pk", "received_at", "processed_at")
+        .first()
+    )
+    if first is None:
+        return True, "duplicate"  # archived long ago: settled then
+    if first.processed_at is None:
+        notification_process(notification_id=first.pk, received_at=first.received_at)
+    return True, "duplicate"
+
+
 def _fits(notify: ChannelNotify) -> bool:
-    return len(notify.notify_id) <= 64 and len(notify.event_type) <= 40 and len(notify.out_trade_no) <= 32
+    return len(notify.notify_id) <= 64 and len(notify.event) <= 40 and len(notify.out_trade_no) <= 32
 
 
 _STORED_FIELDS = ("channel", "headers", "body", "received_at", "notify_id", "event_type", "out_trade_no", "error")
@@ -167,7 +192,7 @@ def _store(
         "body": text,
         "received_at": received_at,
         "notify_id": notify.notify_id,
-        "event_type": notify.event_type,
+        "event_type": notify.event,
         "out_trade_no": notify.out_trade_no,
         "error": "",
     }
@@ -407,11 +432,11 @@ def notification_process(*, notification_id: int, received_at: dt.datetime | Non
     if received_at is not None:
         rows = rows.filter(received_at=received_at)
     with transaction.atomic():
-        raw = rows.only("pk", "received_at", "body").first()
+        raw = rows.only("pk", "received_at", "body", "channel").first()
         if raw is None:
             return "done"  # processed, or being processed right now
         try:
-            outcome = process(_channel().decode_notify(body=raw.body.encode("utf-8")))
+            outcome = process(get_channel(raw.channel).decode_notify(body=raw.body.encode("utf-8")))
         except (DomainError, ChannelError) as error:
             # Permanent for this notify (e.g. the order changed in a way it cannot settle): kept for staff.
             code = getattr(error, "code", "error")
@@ -464,7 +489,7 @@ def notifications_sweep(*, older_than: dt.timedelta = dt.timedelta(seconds=30)) 
 
 def process(notify: ChannelNotify) -> str:
     if notify.kind == "transaction":
-        if notify.trade_state != "SUCCESS":
+        if notify.trade_state != TradeState.PAID:
             return f"ignored {notify.trade_state}"
         return cash_confirmed(
             order_number=notify.out_trade_no,
@@ -472,9 +497,9 @@ def process(notify: ChannelNotify) -> str:
             amount_fen=notify.amount_fen or 0,
             source="notify",
         )
-    if notify.refund_status == "SUCCESS" and notify.out_refund_no:
+    if notify.refund_state == RefundState.SUCCEEDED and notify.out_refund_no:
         return cash_refund_confirmed(out_refund_no=notify.out_refund_no, refund_id="", source="notify")
-    return f"ignored {notify.refund_status}"
+    return f"ignored {notify.refund_state}"
 
 
 def headers_from_meta(meta: Mapping[str, object]) -> dict[str, str]:

@@ -26,7 +26,9 @@ from django.utils import timezone
 from payments.benefits.engine import Breakdown, Item, Visit
 from payments.benefits.selectors import with_first_self_pay
 from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
-from payments.channels.base import CashChannel, ChannelError
+from payments.channels.base import CashChannel, ChannelError, TradeState
+from payments.channels.factory import WECHATPAY, get_channel, notify_url
+from payments.channels.factory import enabled as enabled_channels
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
 from payments.online.words import status_words
 from payments.settlement.entitlement import backing
@@ -75,6 +77,9 @@ ORDER_EXPIRED = define(
     409,
     "这张账单已过支付截止时间，不能再支付",
     "The time to pay this bill has passed; it can no longer be paid",
+)
+CHANNEL_UNKNOWN = define(
+    "channel_unknown", 400, "不支持该支付方式：{channel}", "This payment method is not offered: {channel}"
 )
 CHANNEL_UNAVAILABLE = define(
     "channel_unavailable",
@@ -339,22 +344,28 @@ def order_authorize(
     return raw, auth, split
 
 
-def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: str = "127.0.0.1") -> OnlineOrder:
-    """Use the authorisation: hold the insurance legs and start the cash payment, or settle at once."""
+def order_pay(
+    *, order_number: str, payer: Person, pay_auth_no: str, channel: str | None = None, client_ip: str = "127.0.0.1"
+) -> OnlineOrder:
+    """Use the authorisation: hold the insurance legs and start the cash payment through ``channel`` (the
+    payer's choice: wechatpay or alipay; the deployment's first channel by default), or settle at once when
+    nothing is left to pay in cash."""
+    channel = channel or enabled_channels()[0]
+    if channel not in enabled_channels():
+        raise DomainError(CHANNEL_UNKNOWN, channel=channel)
     digest = hashlib.sha256(pay_auth_no.encode()).hexdigest()
-    order = _pay_and_hold(order_number=order_number, payer=payer, digest=digest)
+    order = _pay_and_hold(order_number=order_number, payer=payer, digest=digest, channel=channel)
     if order.status != OnlineOrder.Status.AWAITING_CASH:
         return order
     # Outside the lock: ask the channel for the cash order. A failure leaves the order awaiting cash;
     # the late-order job queries and closes it, releasing the held legs.
     try:
-        created = _channel().create_order(
+        created = channel_of(order).create_order(
             out_trade_no=order.number,
             amount_fen=order.cash_fen,
             description=order.description,
-            notify_url=settings.PAYMENT_NOTIFY_URL,
+            notify_url=notify_url(order.channel),
             expires_at=order.expires_at,
-            scene="h5",
             client_ip=client_ip,
         )
     except ChannelError as error:
@@ -365,7 +376,7 @@ def order_pay(*, order_number: str, payer: Person, pay_auth_no: str, client_ip: 
 
 
 @retry_on_conflict
-def _pay_and_hold(*, order_number: str, payer: Person, digest: str) -> OnlineOrder:
+def _pay_and_hold(*, order_number: str, payer: Person, digest: str, channel: str) -> OnlineOrder:
     """The locked part of paying: the authorisation used, the legs held (or the order settled)."""
     with transaction.atomic():
         order = _locked(number=order_number)
@@ -408,14 +419,19 @@ def _pay_and_hold(*, order_number: str, payer: Person, digest: str) -> OnlineOrd
             move(order, OnlineOrder.Status.SETTLED, note="insurance only", settled_at=timezone.now())
             hospital_event(order, HospitalEvent.Kind.PAID)
             return order
-        move(order, OnlineOrder.Status.AWAITING_CASH, note="cash payment started", out_trade_no=order.number)
+        move(
+            order,
+            OnlineOrder.Status.AWAITING_CASH,
+            note=f"cash payment started ({channel})",
+            out_trade_no=order.number,
+            channel=channel,
+        )
     return order
 
 
-def _channel() -> CashChannel:
-    from payments.channels.factory import get_channel
-
-    return get_channel()
+def channel_of(order: OnlineOrder) -> CashChannel:
+    """The channel the order's cash went through (its refunds go back the same way)."""
+    return get_channel(order.channel or WECHATPAY)
 
 
 def _held_account(order: OnlineOrder) -> LedgerAccount:
@@ -534,14 +550,14 @@ def order_close(*, number: str, reason: str) -> str:
     if order is None:
         raise DomainError(ORDER_NOT_FOUND)
     if order.status == OnlineOrder.Status.AWAITING_CASH:
-        channel = _channel()
+        channel = channel_of(order)
         try:
             trade = channel.query_order(out_trade_no=order.out_trade_no)
         except ChannelError as error:
             if error.code != "not_found":
                 return "not_closable"  # try again later; never close blind
             trade = None
-        if trade is not None and trade.trade_state == "SUCCESS":
+        if trade is not None and trade.state == TradeState.PAID:
             cash_confirmed(
                 order_number=number,
                 transaction_id=trade.transaction_id or "",
@@ -549,12 +565,14 @@ def order_close(*, number: str, reason: str) -> str:
                 source="query before close",
             )
             return "settled"
-        if trade is not None and trade.trade_state not in ("CLOSED",):
+        if trade is not None and trade.state != TradeState.CLOSED:
             try:
                 channel.close_order(out_trade_no=order.out_trade_no)
             except ChannelError as error:
-                if error.detail == "ORDERPAID":
+                if error.code == "paid":
                     trade = channel.query_order(out_trade_no=order.out_trade_no)
+                    if trade.state != TradeState.PAID:
+                        return "not_closable"  # refunded there already, or still moving: staff and reconciliation
                     cash_confirmed(
                         order_number=number,
                         transaction_id=trade.transaction_id or "",
@@ -641,15 +659,15 @@ def order_query_late(*, number: str) -> str:
     if order is None or order.status != OnlineOrder.Status.AWAITING_CASH:
         return "nothing"
     try:
-        trade = _channel().query_order(out_trade_no=order.out_trade_no)
+        trade = channel_of(order).query_order(out_trade_no=order.out_trade_no)
     except ChannelError as error:
         if error.code == "not_found" and timezone.now() > order.expires_at:
             return order_close(number=number, reason="expired: the channel never saw it")
         return "retry later"
-    if trade.trade_state == "SUCCESS":
+    if trade.state == TradeState.PAID:
         return cash_confirmed(
             order_number=number, transaction_id=trade.transaction_id or "", amount_fen=trade.amount_fen, source="query"
         )
-    if timezone.now() > order.expires_at or trade.trade_state == "CLOSED":
+    if timezone.now() > order.expires_at or trade.state == TradeState.CLOSED:
         return order_close(number=number, reason="expired unpaid")
     return "waiting"

@@ -1,4 +1,6 @@
-"""Daily reconciliation against the channel's trade bill, and against the ledger.
+"""Daily reconciliation, per channel and day, against the channel's trade bill; and against the ledger.
+
+Each channel's bill is compared with the orders and refunds whose cash went through that channel.
 
 Every difference is kept for staff. What is safe is fixed at once: a payment the channel has and we do
 not goes through the same path as a notify (settle, or refund if the order was closed); a refund the
@@ -13,13 +15,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from payments.channels.base import ChannelError
+from payments.channels.factory import enabled, get_channel
 from payments.online.models import (
     OnlineOrder,
     OnlineRefund,
     ReconciliationDifference,
     ReconciliationRun,
 )
-from payments.online.orders import _channel, cash_confirmed
+from payments.online.orders import cash_confirmed
 from payments.online.refunds import cash_refund_confirmed
 from portal.ledger.models import LedgerEntry
 
@@ -32,12 +35,17 @@ def _day_bounds(bill_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def reconcile(*, bill_date: dt.date) -> ReconciliationRun:
-    channel = _channel()
+def reconcile_all(*, bill_date: dt.date) -> list[ReconciliationRun]:
+    """One run per channel this deployment takes payments through."""
+    return [reconcile(bill_date=bill_date, channel_name=name) for name in enabled()]
+
+
+def reconcile(*, bill_date: dt.date, channel_name: str) -> ReconciliationRun:
+    channel = get_channel(channel_name)
     try:
         rows = channel.trade_bill(bill_date=bill_date)
     except ChannelError as error:
-        if error.code != "not_found":  # WeChat answers NO_STATEMENT_EXIST for a day without trades
+        if error.code != "not_found":  # a day without trades has no bill
             raise
         rows = []
     run = ReconciliationRun.objects.create(bill_date=bill_date, channel=channel.name, bill_rows=len(rows))
@@ -49,14 +57,19 @@ def reconcile(*, bill_date: dt.date) -> ReconciliationRun:
         differences.append(difference)
         return difference
 
-    paid_there = {r.out_trade_no: r for r in rows if r.trade_state == "SUCCESS"}
-    refunded_there = {r.out_refund_no: r for r in rows if r.trade_state == "REFUND"}
+    paid_there = {r.out_trade_no: r for r in rows if r.kind == "payment"}
+    refunded_there = {r.out_refund_no: r for r in rows if r.kind == "refund"}
     paid_here = {
         o.out_trade_no: o
-        for o in OnlineOrder.objects.filter(cash_paid_at__gte=start, cash_paid_at__lt=end).exclude(out_trade_no="")
+        for o in OnlineOrder.objects.filter(
+            cash_paid_at__gte=start, cash_paid_at__lt=end, channel=channel.name
+        ).exclude(out_trade_no="")
     }
     refunded_here = {
-        r.number: r for r in OnlineRefund.objects.filter(completed_at__gte=start, completed_at__lt=end, cash_fen__gt=0)
+        r.number: r
+        for r in OnlineRefund.objects.filter(
+            completed_at__gte=start, completed_at__lt=end, cash_fen__gt=0, channel=channel.name
+        )
     }
     matched = 0
     for out_trade_no, row in paid_there.items():
@@ -113,8 +126,10 @@ def reconcile(*, bill_date: dt.date) -> ReconciliationRun:
     for out_refund_no, refund in refunded_here.items():
         if out_refund_no not in refunded_there:
             differ(Kind.REFUND_HERE_NOT_THERE, out_refund_no=out_refund_no, details={"here_fen": refund.cash_fen})
-    # Against the ledger: every order settled that day credited the hospital exactly its insurance parts.
-    settled = OnlineOrder.objects.filter(settled_at__gte=start, settled_at__lt=end)
+    # Against the ledger: every order settled that day credited the hospital exactly its insurance parts
+    # (the orders of this channel; those with no cash part in the first channel's run).
+    channels = [channel.name, ""] if enabled()[:1] == (channel.name,) else [channel.name]
+    settled = OnlineOrder.objects.filter(settled_at__gte=start, settled_at__lt=end, channel__in=channels)
     for order in settled:
         credited = (
             LedgerEntry.objects.filter(

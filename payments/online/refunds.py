@@ -7,15 +7,15 @@ import hashlib
 import json
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments.benefits.services import benefit_return_share
-from payments.channels.base import ChannelError
+from payments.channels.base import ChannelError, RefundState
+from payments.channels.factory import notify_url
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OnlineRefundEvent, OrderEvent
-from payments.online.orders import _channel, _locked, hospital_event, move
+from payments.online.orders import _locked, channel_of, hospital_event, move
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import REFUND_TOO_LARGE, family_refund
@@ -90,6 +90,7 @@ def refund_request(
             assistance_fen=wanted["assistance"],
             personal_fen=wanted["personal"],
             cash_fen=wanted["cash"],
+            channel=order.channel if wanted["cash"] else "",
         )
         OnlineRefundEvent.objects.create(refund=refund, to_status=refund.status, note=reason[:200])
         _return_insurance(order, refund)
@@ -188,7 +189,12 @@ def refund_late_payment(*, order: OnlineOrder, amount_fen: int) -> OnlineRefund:
     refund, created = OnlineRefund.objects.get_or_create(
         order=order,
         idempotency_key="late-payment",
-        defaults={"request_hash": "late-payment", "reason": "payment after close", "cash_fen": amount_fen},
+        defaults={
+            "request_hash": "late-payment",
+            "reason": "payment after close",
+            "cash_fen": amount_fen,
+            "channel": order.channel,
+        },
     )
     if created:
         OnlineRefundEvent.objects.create(refund=refund, to_status=refund.status, note="payment after close")
@@ -203,13 +209,13 @@ def cash_refund_start(*, refund_id: int) -> str:
         return refund.status
     order = refund.order
     try:
-        result = _channel().refund(
+        result = channel_of(order).refund(
             out_trade_no=order.out_trade_no,
             out_refund_no=refund.number,
             refund_fen=refund.cash_fen,
             total_fen=order.cash_fen,
             reason=refund.reason or "退款",
-            notify_url=settings.PAYMENT_NOTIFY_URL,
+            notify_url=notify_url(order.channel),
         )
     except ChannelError as error:
         if error.retryable:
@@ -223,7 +229,7 @@ def cash_refund_start(*, refund_id: int) -> str:
             if locked.status == OnlineOrder.Status.REFUNDING:
                 move(locked, OnlineOrder.Status.NEEDS_ATTENTION, attention=f"cash refund refused: {error.detail}")
         return "failed"
-    if result.status == "SUCCESS":
+    if result.state == RefundState.SUCCEEDED:
         return cash_refund_confirmed(out_refund_no=refund.number, refund_id=result.refund_id or "", source="answer")
     return "processing"
 
@@ -252,13 +258,13 @@ def refunds_needing_a_query() -> list[str]:
 
 
 def refund_query(*, number: str) -> str:
+    refund = OnlineRefund.objects.select_related("order").get(number=number)
     try:
-        result = _channel().query_refund(out_refund_no=number)
+        result = channel_of(refund.order).query_refund(out_refund_no=number, out_trade_no=refund.order.out_trade_no)
     except ChannelError as error:
         if error.code == "not_found":
-            refund = OnlineRefund.objects.get(number=number)
             return cash_refund_start(refund_id=refund.pk)  # the request never reached the channel: send it
         return "retry later"
-    if result.status == "SUCCESS":
+    if result.state == RefundState.SUCCEEDED:
         return cash_refund_confirmed(out_refund_no=number, refund_id=result.refund_id or "", source="query")
-    return result.status.lower()
+    return str(result.state)

@@ -70,11 +70,12 @@ def query_late_orders() -> dict[str, int]:
 
 
 @shared_task(name="payments.online.reconcile_yesterday", time_limit=900, soft_time_limit=850, acks_late=True)
-def reconcile_yesterday() -> dict[str, int]:
-    from payments.online.reconcile import reconcile
+def reconcile_yesterday() -> dict[str, dict[str, int]]:
+    """Yesterday, per channel."""
+    from payments.online.reconcile import reconcile_all
 
-    run = reconcile(bill_date=timezone.localdate() - dt.timedelta(days=1))
-    return {"rows": run.bill_rows, "differences": run.differences, "fixed": run.fixed}
+    runs = reconcile_all(bill_date=timezone.localdate() - dt.timedelta(days=1))
+    return {run.channel: {"rows": run.bill_rows, "differences": run.differences, "fixed": run.fixed} for run in runs}
 
 
 @shared_task(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 
 from payments.benefits.selectors import POLICY_MISSING
 from payments.benefits.services import BENEFITS_ALREADY_RECORDED, TOO_MANY_ITEMS, USAGE_RETURN_EXCEEDS
+from payments.channels.base import NotifyAnswer
+from payments.channels.factory import NAMES, UnknownChannel, get_channel
 from payments.online import orders, refunds
 from payments.online.hospital import NOTIFY_URL_INVALID, endpoint_register
 from payments.online.models import OnlineOrder
@@ -36,7 +38,7 @@ from payments.online.serializers import (
 from payments.settlement.entitlement import DISEASE_ERRORS
 from portal import ratelimit
 from portal.clientip import client_ip
-from portal.errors import DomainError
+from portal.errors import DomainError, json_not_found
 from portal.family.deduction import REFUND_TOO_LARGE
 from portal.identity import ID_NUMBER_INVALID
 from portal.institutions.models import Terminal
@@ -333,6 +335,12 @@ class AuthorizeView(APIView):
 
 class PaySerializer(serializers.Serializer):
     pay_auth_no = serializers.CharField(max_length=100)
+    channel = serializers.ChoiceField(
+        choices=NAMES,
+        required=False,
+        help_text="How to pay the cash part: wechatpay or alipay (default: the deployment's first, "
+        "CASH_CHANNELS). Refunds go back the same way.",
+    )
 
 
 class PayView(APIView):
@@ -350,6 +358,7 @@ class PayView(APIView):
             orders.ORDER_EXPIRED,
             orders.SPLIT_CHANGED,
             orders.CHANNEL_UNAVAILABLE,
+            orders.CHANNEL_UNKNOWN,
             INSUFFICIENT_BALANCE,
             BENEFITS_ALREADY_RECORDED,
             POLICY_MISSING,
@@ -365,30 +374,36 @@ class PayView(APIView):
             order_number=number,
             payer=payer,
             pay_auth_no=data.validated_data["pay_auth_no"],
+            channel=data.validated_data.get("channel"),
             client_ip=client_ip(request) or "127.0.0.1",
         )
         return Response(OnlineOrderSerializer(order).data)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class WeChatPayNotifyView(View):
-    """The channel's notify: raw body verified by signature; answered the way WeChat Pay expects, always
-    (SUCCESS, or FAIL with a 4xx/503 for anything wrong: never a 500)."""
+class ChannelNotifyView(View):
+    """A channel's notify (``/api/v1/payments/notify/<channel>``): the raw body verified by that channel's
+    rules and answered the way it expects, always (accepted, or refused with a 4xx/503 so it retries:
+    never a 500). A channel this deployment does not run is a 404."""
 
-    def post(self, request: HttpRequest) -> JsonResponse:
-        from payments.channels.wechatpay import notify_ack
-
+    def post(self, request: HttpRequest, channel_name: str) -> HttpResponse:
+        try:
+            channel = get_channel(channel_name)
+        except UnknownChannel:
+            return json_not_found(request)
         used, _ = ratelimit.hit(f"notify:{client_ip(request)}", period=60)
         if used > settings.NOTIFY_PER_MINUTE_PER_ADDRESS:
-            code, body = notify_ack(False, "too many notifies from this address", status=429)
-            return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})
+            return _answer(channel.notify_answer(accepted=False, message="too many notifies", status=429))
         try:
             ok, outcome = notify_receive(
-                channel_name="wechatpay", headers=headers_from_meta(request.META), body=request.body
+                channel_name=channel_name, headers=headers_from_meta(request.META), body=request.body
             )
         except DatabaseError:
             logger.exception("notify not processed (database); the channel will retry")
             ok, outcome = False, "busy"
         status = 200 if ok else (503 if outcome == "busy" else 400)
-        code, body = notify_ack(ok, outcome, status=status)
-        return JsonResponse(body, status=code, json_dumps_params={"ensure_ascii": False})
+        return _answer(channel.notify_answer(accepted=ok, message=outcome, status=status))
+
+
+def _answer(answer: NotifyAnswer) -> HttpResponse:
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

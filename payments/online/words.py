@@ -11,7 +11,7 @@ from portal.errors import Bilingual
 STATUS_WORDS: dict[str, Bilingual] = {
     "saved": Bilingual("医院正在生成账单", "Being prepared by the hospital"),
     "pre_settled": Bilingual("待确认支付", "Waiting for you to confirm"),
-    "awaiting_cash": Bilingual("待微信支付", "Waiting for your WeChat Pay payment"),
+    "awaiting_cash": Bilingual("待付款", "Waiting for your payment"),
     "cash_paid": Bilingual("已付款，正在结算", "Paid, being settled"),
     "settled": Bilingual("已支付", "Paid"),
     "closed": Bilingual("已关闭，未付款", "Closed, not paid"),

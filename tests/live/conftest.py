@@ -17,7 +17,7 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="package")
 def live_channel() -> Iterator[Any]:
     """The WeChat Pay stand-in, an outside party: it runs here and notifies the deployment over HTTP."""
-    from payments.channels.standin import dev_standin
+    from payments.channels.wechatpay.standin import dev_standin
 
     server = dev_standin(retry_delays=(0.2, 0.5, 1.0, 2.0))
     server.start()

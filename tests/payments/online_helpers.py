@@ -47,10 +47,12 @@ def upload(client: TerminalClient, person: Person, amounts=(30_000,), key: str |
     )
 
 
-def authorize_and_pay(api, number: str):
+def authorize_and_pay(api, number: str, channel: str | None = None):
+    """Authorise and pay; the cash part through ``channel`` (the deployment's first when not given)."""
     auth = api.post(f"/api/v1/payments/orders/{number}/authorize")
     assert auth.status_code == 201, auth.json()
-    return api.post(f"/api/v1/payments/orders/{number}/pay", {"pay_auth_no": auth.json()["pay_auth_no"]}, format="json")
+    body = {"pay_auth_no": auth.json()["pay_auth_no"], **({"channel": channel} if channel else {})}
+    return api.post(f"/api/v1/payments/orders/{number}/pay", body, format="json")
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:

@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
-from payments.channels.standin.dev import dev_transaction_notify
+from payments.channels.wechatpay.standin.dev import dev_transaction_notify
 from payments.online import notifies
 from payments.online.models import ChannelNotification, OnlineOrder
 from payments.online.tasks import drain_notifications, process_notification, process_pending_notifications

@@ -91,7 +91,7 @@ def test_a_terminal_or_a_stranger_at_a_staff_endpoint_is_refused_not_a_500(path:
 
 
 def _signed_notify(out_trade_no: str, amount: int = 100) -> tuple[dict[str, str], bytes]:
-    from payments.channels.standin.dev import dev_transaction_notify
+    from payments.channels.wechatpay.standin.dev import dev_transaction_notify
 
     headers, body = dev_transaction_notify(out_trade_no, amount)
     return {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}, body

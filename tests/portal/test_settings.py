@@ -62,13 +62,24 @@ PRODUCTION = {
     "WECHATPAY_MERCHANT_PRIVATE_KEY_FILE": "/etc/portal/wechatpay/apiclient_key.pem",
     "WECHATPAY_PLATFORM_PUBLIC_KEYS": "PUB_KEY_ID_0114232134912410000=/etc/portal/wechatpay/platform.pem",
     "WECHATPAY_APIV3_KEY": "0123456789abcdef0123456789abcdef",
+    "ALIPAY_APP_ID": "2021000000000001",
+    "ALIPAY_APP_PRIVATE_KEY_FILE": "/etc/portal/alipay/app_private.pem",
+    "ALIPAY_PUBLIC_KEY_FILE": "/etc/portal/alipay/alipay_public.pem",
     "PUBLIC_BASE_URL": "https://ybpz.example.gov.cn",
 }
 
 
 @pytest.mark.parametrize(
     "missing",
-    ["SECRET_KEY", "IDENTITY_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL", "WECHATPAY_APIV3_KEY", "PUBLIC_BASE_URL"],
+    [
+        "SECRET_KEY",
+        "IDENTITY_ENCRYPTION_KEYS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "WECHATPAY_APIV3_KEY",
+        "ALIPAY_APP_ID",
+        "PUBLIC_BASE_URL",
+    ],
 )
 def test_production_refuses_to_start_without_a_secret_or_service(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -113,3 +124,20 @@ def test_production_refuses_each_unsafe_setting_and_names_it(unsafe: dict[str, s
     result = _django(["check"], {**PRODUCTION, **unsafe})
     assert result.returncode != 0
     assert named in result.stderr
+
+
+def test_production_never_loads_a_stand_in_or_its_development_keys() -> None:
+    """The stand-ins and their keys ship beside their channels for development and tests; a production
+    process that loads every URL, view and channel module still has none of them in memory, and refuses
+    the development keys outright."""
+    probe = (
+        "import sys, django.urls; django.urls.get_resolver().url_patterns; "
+        "import payments.channels.factory, payments.channels.wechatpay.client, payments.channels.alipay.client, "
+        "payments.online.notifies, payments.online.reconcile; "
+        "print(sorted(m for m in sys.modules if '.standin' in m or m.endswith('.dev')))"
+    )
+    loaded = _django(["shell", "--no-imports", "-c", probe], PRODUCTION)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout
+    refused = _django(["check"], {**PRODUCTION, "CASH_CHANNEL_DEV_KEYS": "true"})
+    assert refused.returncode != 0 and "CASH_CHANNEL_DEV_KEYS cannot be used in production" in refused.stderr

@@ -96,7 +96,7 @@ def test_cash_paid_between_the_query_and_the_close_settles_the_bill(standin, res
     """The race the other way round: the channel says "not paid", the payer pays that instant, and the
     channel then refuses to close a paid order (ORDERPAID): the bill settles, nothing is released."""
     me, _, number = held_order(resident_api)
-    channel = orders._channel()
+    channel = orders.channel_of(OnlineOrder.objects.get(number=number))
     real_query = channel.query_order
     calls = {"n": 0}
 
@@ -108,7 +108,7 @@ def test_cash_paid_between_the_query_and_the_close_settles_the_bill(standin, res
         return answer
 
     monkeypatch.setattr(channel, "query_order", query_then_pay)
-    monkeypatch.setattr(orders, "_channel", lambda: channel)
+    monkeypatch.setattr(orders, "channel_of", lambda order: channel)
     assert orders.order_payer_cancel(number=number, payer=me) == "settled"
     assert OnlineOrder.objects.get(number=number).status == "settled"
     wait_for(lambda: ChannelNotification.objects.filter(processed_at__isnull=False).exists())
@@ -137,13 +137,13 @@ def test_a_channel_that_does_not_answer_cancels_nothing(standin, resident_api, m
     from payments.channels.base import ChannelError
 
     me, _, number = held_order(resident_api)
-    channel = orders._channel()
+    channel = orders.channel_of(OnlineOrder.objects.get(number=number))
 
     def down(**kwargs: Any) -> Any:
         raise ChannelError("unavailable", "test: the channel is down")
 
     monkeypatch.setattr(channel, "query_order", down)
-    monkeypatch.setattr(orders, "_channel", lambda: channel)
+    monkeypatch.setattr(orders, "channel_of", lambda order: channel)
     assert orders.order_payer_cancel(number=number, payer=me) == "not_closable"
     assert OnlineOrder.objects.get(number=number).status == "awaiting_cash"  # never closed blind
     assert account_balance(account_id=personal_account(person=me).pk) == 0

@@ -98,7 +98,7 @@ def test_a_second_confirm_is_refused_in_plain_words(standin, resident_api) -> No
     again = api.post(f"/api/v1/payments/orders/{number}/authorize", headers={"Accept-Language": "zh-hans"})
     assert again.status_code == 409
     assert again.json()["code"] == "order_state_refused" and again.json()["details"] == {"status": "awaiting_cash"}
-    assert "待微信支付" in again.json()["message"] and "awaiting_cash" not in again.json()["message"]
+    assert "待付款" in again.json()["message"] and "awaiting_cash" not in again.json()["message"]
     english = api.post(f"/api/v1/payments/orders/{number}/authorize", headers={"Accept-Language": "en"})
-    assert "Waiting for your WeChat Pay payment" in english.json()["message"]
+    assert "Waiting for your payment" in english.json()["message"]
     invariants_hold()
