@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -47,6 +46,7 @@ from payments.channels.wechatpay.standin import (
     dev_standin,
 )
 from payments.channels.wechatpay.standin.dev import dev_transaction_notify
+from tests.payments.channel_receiver import serve_notify_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,25 +77,7 @@ class Receiver:
         self.errors: list[ChannelError] = []
         self.fail_next = 0
         self.changed = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                answer = receiver.receive(dict(self.headers.items()), body)
-                self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pay/notify"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.server, self.url = serve_notify_endpoint(self.receive, "/pay/notify")
 
     def receive(self, headers: dict[str, str], body: bytes) -> NotifyAnswer:
         with self.changed:

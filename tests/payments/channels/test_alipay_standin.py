@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -22,7 +21,8 @@ from payments.channels.alipay.client import Alipay
 from payments.channels.alipay.dev import dev_channel, dev_config, dev_standin
 from payments.channels.alipay.protocol import BEIJING
 from payments.channels.alipay.standin import AlipayStandIn
-from payments.channels.base import ChannelError, ChannelNotify, RefundState, TradeState
+from payments.channels.base import ChannelError, ChannelNotify, NotifyAnswer, RefundState, TradeState
+from tests.payments.channel_receiver import serve_notify_endpoint
 
 
 class Receiver:
@@ -34,38 +34,21 @@ class Receiver:
         self.errors: list[ChannelError] = []
         self.refuse = 0  # answer "fail" to the next n verified notifies (not processed yet)
         self._lock = threading.Lock()
-        receiver = self
+        self.server, self.url = serve_notify_endpoint(self.receive, "/api/v1/payments/notify/alipay")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = dict(self.headers.items())
-                try:
-                    notify = receiver.channel.parse_notify(headers=headers, body=body, now=time.time())
-                except ChannelError as error:
-                    with receiver._lock:
-                        receiver.errors.append(error)
-                    answer = receiver.channel.notify_answer(accepted=False, message=error.code, status=400)
-                else:
-                    with receiver._lock:
-                        refused = receiver.refuse > 0
-                        receiver.refuse -= 1 if refused else 0
-                        if not refused:
-                            receiver.notifies.append(notify)
-                    answer = receiver.channel.notify_answer(accepted=not refused, status=503)
-                self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/payments/notify/alipay"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    def receive(self, headers: dict[str, str], body: bytes) -> NotifyAnswer:
+        try:
+            notify = self.channel.parse_notify(headers=headers, body=body, now=time.time())
+        except ChannelError as error:
+            with self._lock:
+                self.errors.append(error)
+            return self.channel.notify_answer(accepted=False, message=error.code, status=400)
+        with self._lock:
+            refused = self.refuse > 0
+            self.refuse -= 1 if refused else 0
+            if not refused:
+                self.notifies.append(notify)
+        return self.channel.notify_answer(accepted=not refused, status=503)
 
     def wait(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout

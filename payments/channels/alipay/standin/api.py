@@ -19,7 +19,6 @@ import secrets
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -51,21 +50,18 @@ from payments.channels.alipay.standin.records import (
     trade_answer,
 )
 from payments.channels.alipay.standin.state import StandInState
+from payments.channels.standin_kit import FAULT_CONTROLS, cashier_page
+from payments.channels.standin_kit import Answer as _Answer
 
 _NUMBER = re.compile(r"[A-Za-z0-9_]{1,64}")  # out_trade_no, out_request_no: letters, digits, underscores
 _MAX_FEN = 100_000_000_00  # 100,000,000.00 yuan
 _TIMESTAMP_WINDOW = 15 * 60
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class StandInApi(StandInState):
     """Request handling: the gateway methods the adapter uses, the cashier, the bill file, the controls."""
+
+    CONTROLS = FAULT_CONTROLS | {"open_order", "send_foreign_notify", "fail_next_requests", "forge_next_answers"}
 
     # -- the request rules
 
@@ -253,8 +249,7 @@ class StandInApi(StandInState):
             content = self._bills.get(token)
             if content is None:
                 return _Answer(404, "下载链接已失效".encode(), {"Content-Type": "text/plain; charset=utf-8"})
-            if self._tamper_bills > 0:
-                self._tamper_bills -= 1
+            if self._take_tampered_bill():
                 content = content[: len(content) // 2]
         return _Answer(200, content, {"Content-Type": "application/octet-stream"})
 
@@ -349,11 +344,7 @@ class StandInApi(StandInState):
         if params.get("method") == "alipay.trade.wap.pay":
             return self._cashier(params)
         answer = self._gateway(params, host)
-        with self._lock:
-            slow = self._slow > 0
-            self._slow -= 1 if slow else 0
-        if slow:
-            self._stopped.wait(self._slow_seconds)
+        self._wait_if_slow()
         return answer
 
     def _gateway(self, params: Mapping[str, str], host: str) -> _Answer:
@@ -394,50 +385,16 @@ class StandInApi(StandInState):
                 key = self._forger()
         return _Answer(200, render_answer(key, name, payload), {"Content-Type": "application/json;charset=utf-8"})
 
-    def _control(self, body: bytes) -> _Answer:
-        """``POST /_control {"action": "<method name>", ...its keyword arguments}`` -> ``{"result": ...}``."""
-        try:
-            data = _json(body)
-            action = str(data.pop("action", ""))
-            if action in ("orders", "refunds", "notify_log"):
-                result: Any = getattr(self, action)
-            elif action in _CONTROLS:
-                result = getattr(self, action)(**data)
-            else:
-                raise StandInError("isv.invalid-parameter", f"unknown action {action!r}", status=400)
-        except StandInError as error:
-            status, payload = error.status, error.payload()
-        except (TypeError, ValueError) as error:  # wrong or missing arguments
-            status, payload = 400, {"code": "40002", "msg": "Invalid Arguments", "sub_msg": str(error)}
-        else:
-            status, payload = 200, {"result": result}
-        return _Answer(
-            status,
-            json.dumps(payload, ensure_ascii=False, default=_jsonable).encode(),
-            {"Content-Type": "application/json; charset=utf-8"},
-        )
+    # -- /_control (``StandInKit._control``)
 
+    def _control_error(self, message: str) -> StandInError:
+        return StandInError("isv.invalid-parameter", message, status=400)
 
-_CONTROLS = frozenset(
-    [
-        "open_order",
-        "pay",
-        "complete_refund",
-        "fail_refund",
-        "drop_notifies",
-        "delay_notifies",
-        "duplicate_notifies",
-        "hold_notifies",
-        "release_notifies",
-        "send_forged_notify",
-        "send_stale_notify",
-        "send_foreign_notify",
-        "timeout_next_requests",
-        "fail_next_requests",
-        "forge_next_answers",
-        "tamper_next_bills",
-    ]
-)
+    def _arguments_payload(self, message: str) -> dict[str, str]:
+        return {"code": "40002", "msg": "Invalid Arguments", "sub_msg": message}
+
+    def _control_time(self, value: dt.datetime) -> str:
+        return beijing(value)
 
 
 def _refund_answer(trade: StandInTrade, refund: StandInRefund, *, fund_change: bool) -> dict[str, Any]:
@@ -457,16 +414,7 @@ def _refund_answer(trade: StandInTrade, refund: StandInRefund, *, fund_change: b
 
 
 def _page(status: int, title: str, inner: str) -> _Answer:
-    document = (
-        '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:28em;margin:2em auto;"
-        "padding:0 1em}.amount{font-size:2em;font-weight:bold}.ok{color:#1677ff;font-size:1.4em}"
-        "button{background:#1677ff;color:#fff;border:0;border-radius:4px;padding:.8em 2em;font-size:1.1em}"
-        ".note{color:#888;font-size:.8em}</style></head><body><main>"
-        f"<p class=note>开发用模拟收银台，非真实支付宝</p><h1>{html.escape(title)}</h1>{inner}</main></body></html>"
-    )
-    return _Answer(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    return cashier_page(status, title, inner, colour="#1677ff", note="开发用模拟收银台，非真实支付宝")
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -474,16 +422,6 @@ def _form(body: bytes) -> dict[str, str]:
         return parse_form(body)
     except ValueError as error:
         raise StandInError("isv.invalid-parameter", str(error), "40002") from None
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise StandInError("isv.invalid-parameter", "请求体不是合法的JSON", status=400) from None
-    if not isinstance(value, dict):
-        raise StandInError("isv.invalid-parameter", "请求体应为JSON对象", status=400)
-    return value
 
 
 def _biz(params: Mapping[str, str]) -> dict[str, Any]:
@@ -511,11 +449,3 @@ def _amount(data: Mapping[str, Any], key: str) -> int:
     if not 0 < value <= _MAX_FEN:
         raise StandInError("isv.invalid-parameter", f"{key} 应为 0.01 至 100000000 之间的金额（元）", "40002")
     return value
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return beijing(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -13,11 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from payments.channels.alipay.protocol import BEIJING, beijing, yuan
+from payments.channels.standin_kit import StandInFailure
 
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
 
 
-class StandInError(Exception):
+class StandInError(StandInFailure):
     """An Alipay-style failure: ``code`` (40004 business, 40002 invalid arguments, 20000 unavailable),
     ``sub_code`` and ``sub_msg``; ``status`` is the HTTP status of pages and controls (answers are 200)."""
 

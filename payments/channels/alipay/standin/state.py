@@ -12,11 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import http.client
-import threading
-import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -40,9 +37,10 @@ from payments.channels.alipay.standin.records import (
     notify_params,
     now,
 )
+from payments.channels.standin_kit import StandInKit, post_notify
 
 
-class StandInState:
+class StandInState(StandInKit[StandInTrade, StandInRefund, Notify]):
     """The stand-in's memory and controls; ``AlipayStandIn`` adds the gateway and the HTTP server."""
 
     def __init__(
@@ -60,49 +58,18 @@ class StandInState:
         """``auto_refund_seconds``: 0 refunds at once (``fund_change=Y``); a delay leaves them processing that
         long; None until ``complete_refund``/``fail_refund``. ``retry_delays``: Alipay's notify schedule
         (4m, 10m, 10m, 1h, 2h, 6h, 15h), compressed."""
+        self._init_kit(auto_refund_seconds=auto_refund_seconds, retry_delays=retry_delays, verbose=verbose)
         self.app_id, self.seller_id, self.merchant_name = app_id, seller_id, merchant_name
-        self.auto_refund_seconds, self.retry_delays, self.verbose = auto_refund_seconds, retry_delays, verbose
-        self.base_url = ""
         self._app_key = load_public_key(app_public_key_pem)
         self._alipay_key = load_private_key(alipay_private_key_pem)
-        self._forger_key: rsa.RSAPrivateKey | None = None
-        self._lock = threading.RLock()
-        self._stopped = threading.Event()
-        self._orders: dict[str, StandInTrade] = {}
-        self._refunds: dict[str, StandInRefund] = {}
-        self._bills: dict[str, bytes] = {}
-        self._log: list[dict[str, Any]] = []
-        self._drop = self._duplicate = self._slow = self._tamper_bills = self._forge_answers = 0
-        self._fail = 0
+        self._forge_answers = self._fail = 0
         self._fail_sub_code = "ACQ.SYSTEM_ERROR"
-        self._delay = self._slow_seconds = 0.0
-        self._holding = False
-        self._held: list[Notify] = []
 
-    # -- inspection
+    def _now(self) -> dt.datetime:
+        return now()
 
-    @property
-    def orders(self) -> dict[str, StandInTrade]:
-        """The trades, by out_trade_no (a wap order is a trade once its pay page was opened)."""
-        with self._lock:
-            moment = now()
-            for trade in self._orders.values():
-                expire(trade, moment)
-            return {no: dataclasses.replace(trade) for no, trade in self._orders.items()}
-
-    @property
-    def refunds(self) -> dict[str, StandInRefund]:
-        """The refunds, by out_request_no (our out_refund_no)."""
-        with self._lock:
-            return {no: dataclasses.replace(refund) for no, refund in self._refunds.items()}
-
-    @property
-    def notify_log(self) -> list[dict[str, Any]]:
-        """Every notify delivery attempt: notify_id, event_type (trade_status_sync:<trade_status>),
-        out_trade_no, out_refund_no, url, kind, attempt, status (HTTP status, None if not sent), answer (the
-        first 40 bytes), error, at (epoch seconds)."""
-        with self._lock:
-            return [dict(entry) for entry in self._log]
+    def _expire(self, order: StandInTrade, moment: dt.datetime) -> None:
+        expire(order, moment)
 
     # -- controls: the payer, the refund processor
 
@@ -164,36 +131,7 @@ class StandInState:
             self._orders[refund.out_trade_no].refunded -= refund.refund
             return dataclasses.replace(refund)
 
-    # -- controls: notify misbehaviour
-
-    def drop_notifies(self, n: int = 1) -> None:
-        """The next ``n`` notifies are never sent."""
-        with self._lock:
-            self._drop = n
-
-    def delay_notifies(self, seconds: float) -> None:
-        """Every notify from now on waits ``seconds`` before its first attempt (0 to stop)."""
-        with self._lock:
-            self._delay = seconds
-
-    def duplicate_notifies(self, n: int = 1) -> None:
-        """The next ``n`` notifies are delivered twice (same notify_id, as a retry is)."""
-        with self._lock:
-            self._duplicate = n
-
-    def hold_notifies(self) -> None:
-        """Queue notifies instead of sending them, until ``release_notifies``."""
-        with self._lock:
-            self._holding = True
-
-    def release_notifies(self, reverse: bool = False) -> int:
-        """Send the queued notifies, one after the other, in order or reversed; stop holding. Returns how many."""
-        with self._lock:
-            held, self._held, self._holding, delay = self._held, [], False, self._delay
-        if reverse:
-            held.reverse()
-        threading.Thread(target=self._deliver_all, args=(held, delay), daemon=True).start()
-        return len(held)
+    # -- controls: notify misbehaviour (the rest is ``StandInKit``'s)
 
     def send_forged_notify(self, notify_url: str, out_trade_no: str, amount_fen: int) -> int | None:
         """A TRADE_SUCCESS notify signed with another key; the answer's HTTP status."""
@@ -209,12 +147,6 @@ class StandInState:
 
     # -- controls: API misbehaviour
 
-    def timeout_next_requests(self, n: int, seconds: float) -> None:
-        """The next ``n`` gateway requests are processed, then answered only after ``seconds`` (past a
-        client's timeout): the call took effect but its answer is lost."""
-        with self._lock:
-            self._slow, self._slow_seconds = n, seconds
-
     def fail_next_requests(self, n: int, sub_code: str = "ACQ.SYSTEM_ERROR") -> None:
         """The next ``n`` gateway requests are answered ``40004``/``sub_code`` (signed) without effect."""
         with self._lock:
@@ -224,12 +156,6 @@ class StandInState:
         """The next ``n`` gateway answers are signed with another key (after taking effect)."""
         with self._lock:
             self._forge_answers = n
-
-    def tamper_next_bills(self, n: int = 1) -> None:
-        """The next ``n`` bill downloads serve a damaged zip (Alipay's file carries no signature or hash: a
-        damaged download shows as a zip that does not read)."""
-        with self._lock:
-            self._tamper_bills = n
 
     def backdate(self, delta: dt.timedelta, out_trade_nos: list[str]) -> None:
         """These trades were made, paid and refunded ``delta`` earlier (a day passes: yesterday's bill)."""
@@ -243,13 +169,6 @@ class StandInState:
             for refund in self._refunds.values():
                 if refund.out_trade_no in out_trade_nos and refund.gmt_refund is not None:
                     refund.gmt_refund -= delta
-
-    def _forger(self) -> rsa.RSAPrivateKey:
-        """A key that is not the stand-in's: what a forger signs with."""
-        with self._lock:
-            if self._forger_key is None:
-                self._forger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            return self._forger_key
 
     # -- trades
 
@@ -296,42 +215,12 @@ class StandInState:
         )
         return Notify(trade.notify_url, params, trade.out_trade_no, refund.out_request_no if refund else "")
 
-    def _emit(self, notify: Notify | None) -> None:
-        if notify is None:
-            return
-        with self._lock:
-            if self._drop > 0:
-                self._drop -= 1
-                self._record(notify, "normal", 0, None, "", "dropped")
-                return
-            if self._duplicate > 0:
-                self._duplicate -= 1
-                notify.copies = 2
-            if self._holding:
-                self._held.append(notify)
-                self._record(notify, "normal", 0, None, "", "held")
-                return
-            delay = self._delay
-        threading.Thread(target=self._deliver_all, args=([notify], delay), daemon=True).start()
+    def _attempt(self, notify: Notify) -> tuple[int | None, bytes, str | None]:
+        """Each attempt signed afresh with its own notify_time (the notify_id stays), as Alipay does."""
+        return post_notify(notify.url, self._signed_form(notify.params, self._alipay_key, now()), _HEADERS)
 
-    def _deliver_all(self, notifies: list[Notify], delay: float) -> None:
-        if delay and self._stopped.wait(delay):
-            return
-        for notify in notifies:
-            for _ in range(notify.copies):
-                self._deliver(notify)
-
-    def _deliver(self, notify: Notify) -> None:
-        """Deliver with Alipay's retries: until the answer is ``success``, at most ``1 + len(retry_delays)``
-        attempts, each signed afresh with its own notify_time (the notify_id stays)."""
-        for attempt, pause in enumerate((0.0, *self.retry_delays), start=1):
-            if pause and self._stopped.wait(pause):
-                return
-            body = self._signed_form(notify.params, self._alipay_key, now())
-            status, answer, error = _post(notify.url, body)
-            self._record(notify, "normal", attempt, status, answer, error)
-            if status == 200 and answer == b"success":
-                return
+    def _accepted(self, status: int | None, answer: bytes) -> bool:
+        return status == 200 and answer == b"success"
 
     def _signed_form(self, params: dict[str, str], key: rsa.RSAPrivateKey, sent: dt.datetime) -> bytes:
         form = {**params, "notify_time": beijing(sent)}
@@ -370,47 +259,20 @@ class StandInState:
             refund=None,
         )
         notify = Notify(url, params, out_trade_no)
-        status, answer, error = _post(url, self._signed_form(params, key or self._alipay_key, sent or moment))
-        self._record(notify, kind, 1, status, answer, error)
+        body = self._signed_form(params, key or self._alipay_key, sent or moment)
+        status, answer, error = post_notify(url, body, _HEADERS)
+        self._record(notify, kind, 1, status, error, answer)
         return status
 
-    def _record(
-        self, notify: Notify, kind: str, attempt: int, status: int | None, answer: bytes | str, error: str | None
-    ) -> None:
-        with self._lock:
-            self._log.append(
-                {
-                    "notify_id": notify.notify_id,
-                    "event_type": f"trade_status_sync:{notify.trade_status}",
-                    "out_trade_no": notify.out_trade_no,
-                    "out_refund_no": notify.out_refund_no,
-                    "url": notify.url,
-                    "kind": kind,
-                    "attempt": attempt,
-                    "status": status,
-                    "answer": answer[:40].decode("utf-8", "replace") if isinstance(answer, bytes) else answer,
-                    "error": error,
-                    "at": time.time(),
-                }
-            )
+    def _log_fields(self, notify: Notify, answer: bytes | None) -> dict[str, Any]:
+        return {
+            "notify_id": notify.notify_id,
+            "event_type": f"trade_status_sync:{notify.trade_status}",
+            "out_trade_no": notify.out_trade_no,
+            "out_refund_no": notify.out_refund_no,
+            "url": notify.url,
+            "answer": (answer or b"")[:40].decode("utf-8", "replace"),
+        }
 
 
-def _post(url: str, body: bytes) -> tuple[int | None, bytes, str | None]:
-    """POST a notify; (status, answer body, None) or (None, b"", what went wrong)."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.netloc, timeout=5)
-    try:
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request(
-            "POST",
-            target,
-            body=body,
-            headers={"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "Mozilla/4.0 (Alipay stand-in)"},
-        )
-        response = connection.getresponse()
-        return response.status, response.read(4096), None
-    except (OSError, http.client.HTTPException) as error:
-        return None, b"", repr(error)
-    finally:
-        connection.close()
+_HEADERS = {"Content-Type": FORM_CONTENT_TYPE, "User-Agent": "Mozilla/4.0 (Alipay stand-in)"}

@@ -20,10 +20,11 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from payments.channels.standin_kit import Answer as _Answer
+from payments.channels.standin_kit import cashier_page
 from payments.channels.wechatpay.bill import BEIJING, fen_to_yuan, render_trade_bill
 from payments.channels.wechatpay.client import message, parse_authorization, platform_headers, rfc3339, verify
 from payments.channels.wechatpay.standin.records import (
@@ -41,13 +42,6 @@ from payments.channels.wechatpay.standin.state import StandInState
 
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_\-|*@]{6,32}")
 _OUT_REFUND_NO = re.compile(r"[A-Za-z0-9_\-|*@]{1,64}")
-
-
-@dataclass
-class _Answer:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class StandInApi(StandInState):
@@ -207,8 +201,7 @@ class StandInApi(StandInState):
             content = self._bills.get(query.get("token", [""])[0])
             if content is None:
                 raise StandInError("INVALID_REQUEST", "下载链接已失效")
-            if self._tamper_bills > 0:
-                self._tamper_bills -= 1
+            if self._take_tampered_bill():
                 content = content.replace(b"`SUCCESS", b"`REFUND", 1) + b"\r\n"
         return content
 
@@ -266,15 +259,11 @@ class StandInApi(StandInState):
             self._authenticate(method, target, headers, body)
             answer = self._api(method, url.path, query, body, host)
         except StandInError as error:
-            answer = self._signed(error.status, {"code": error.code, "message": error.message})
+            answer = self._signed(error.status, error.payload())
         except Exception:  # a stand-in bug: answer like WeChat's own failures, and say so
             traceback.print_exc()
             answer = self._signed(500, {"code": "SYSTEM_ERROR", "message": "系统错误"})
-        with self._lock:
-            slow = self._slow > 0
-            self._slow -= 1 if slow else 0
-        if slow:
-            self._stopped.wait(self._slow_seconds)
+        self._wait_if_slow()
         return answer
 
     def _authenticate(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> None:
@@ -327,60 +316,20 @@ class StandInApi(StandInState):
             headers["Content-Type"] = "application/json; charset=utf-8"
         return _Answer(status, body, headers)
 
-    def _control(self, body: bytes) -> _Answer:
-        """``POST /_control {"action": "<method name>", ...its keyword arguments}`` -> ``{"result": ...}``."""
-        try:
-            data = _json(body)
-            action = str(data.pop("action", ""))
-            if action in ("orders", "refunds", "notify_log"):
-                result: Any = getattr(self, action)
-            elif action in _CONTROLS:
-                result = getattr(self, action)(**data)
-            else:
-                raise StandInError("PARAM_ERROR", f"unknown action {action!r}")
-        except StandInError as error:
-            status, payload = error.status, {"code": error.code, "message": error.message}
-        except (TypeError, ValueError) as error:  # wrong or missing arguments
-            status, payload = 400, {"code": "PARAM_ERROR", "message": str(error)}
-        else:
-            status, payload = 200, {"result": result}
-        return _Answer(
-            status,
-            json.dumps(payload, ensure_ascii=False, default=_jsonable).encode(),
-            {"Content-Type": "application/json; charset=utf-8"},
-        )
+    # -- /_control (``StandInKit._control``)
 
+    def _control_error(self, message: str) -> StandInError:
+        return StandInError("PARAM_ERROR", message)
 
-_CONTROLS = frozenset(
-    [
-        "pay",
-        "complete_refund",
-        "fail_refund",
-        "drop_notifies",
-        "delay_notifies",
-        "duplicate_notifies",
-        "hold_notifies",
-        "release_notifies",
-        "send_forged_notify",
-        "send_stale_notify",
-        "timeout_next_requests",
-        "hang_up_next_requests",
-        "tamper_next_bills",
-    ]
-)
+    def _arguments_payload(self, message: str) -> dict[str, str]:
+        return {"code": "PARAM_ERROR", "message": message}
+
+    def _control_time(self, value: dt.datetime) -> str:
+        return rfc3339(value)
 
 
 def _page(status: int, title: str, inner: str) -> _Answer:
-    document = (
-        '<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:28em;margin:2em auto;"
-        "padding:0 1em}.amount{font-size:2em;font-weight:bold}.ok{color:#07c160;font-size:1.4em}"
-        "button{background:#07c160;color:#fff;border:0;border-radius:4px;padding:.8em 2em;font-size:1.1em}"
-        ".note{color:#888;font-size:.8em}</style></head><body><main>"
-        f"<p class=note>开发用模拟收银台，非真实微信支付</p><h1>{html.escape(title)}</h1>{inner}</main></body></html>"
-    )
-    return _Answer(status, document.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    return cashier_page(status, title, inner, colour="#07c160", note="开发用模拟收银台，非真实微信支付")
 
 
 def _json(body: bytes) -> dict[str, Any]:
@@ -413,11 +362,3 @@ def _amount(data: Mapping[str, Any], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise StandInError("PARAM_ERROR", f"amount.{key} 应为正整数（分）")
     return value
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return rfc3339(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

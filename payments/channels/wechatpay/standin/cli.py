@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import argparse
-import threading
-
+from payments.channels.standin_kit import serve_from_command_line
 from payments.channels.wechatpay.standin.dev import dev_config, dev_standin
 
 
@@ -14,22 +12,15 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the stand-in with the development keys until interrupted (Ctrl-C)."""
     from payments.channels.wechatpay import standin as package  # its docstring says what the stand-in is
 
-    summary = (package.__doc__ or "").splitlines()[0]
-    parser = argparse.ArgumentParser(prog="python -m payments.channels.wechatpay.standin", description=summary)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--manual-refunds", action="store_true", help="refunds stay PROCESSING until completed")
-    parser.add_argument("--quiet", action="store_true", help="do not log requests")
-    args = parser.parse_args(argv)
-    standin = dev_standin(auto_refund_seconds=None if args.manual_refunds else 0, verbose=not args.quiet)
-    url = standin.start(args.host, args.port)
     config = dev_config()
-    print(f"WeChat Pay stand-in (development keys, never production) at {url}", flush=True)
-    print(f"  mchid {config['mchid']}  appid {config['appid']}  platform serial {config['platform_serial']}")
-    print(f'  control: curl -X POST {url}/_control -d \'{{"action": "pay", "out_trade_no": "..."}}\'', flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+    serve_from_command_line(
+        argv,
+        prog="python -m payments.channels.wechatpay.standin",
+        description=(package.__doc__ or "").splitlines()[0],
+        port=8765,
+        title="WeChat Pay stand-in",
+        make=dev_standin,
+        details=lambda standin: (
+            f"mchid {config['mchid']}  appid {config['appid']}  platform serial {config['platform_serial']}"
+        ),
+    )

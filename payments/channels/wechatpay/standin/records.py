@@ -13,18 +13,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from payments.channels.standin_kit import StandInFailure
 from payments.channels.wechatpay.bill import BEIJING, fee_yuan, fen_to_yuan
 from payments.channels.wechatpay.client import encrypt_resource, rfc3339
 
 _PAID = ("SUCCESS", "REFUND")
 
 
-class StandInError(Exception):
+class StandInError(StandInFailure):
     """A WeChat-style business error: HTTP ``status`` with ``{"code", "message"}``."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
+
+    def payload(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 @dataclass

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import http.client
 import json
 import secrets
-import threading
 import time
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from payments.channels.standin_kit import StandInKit, post_notify
 from payments.channels.wechatpay.client import load_private_key, load_public_key, platform_headers
 from payments.channels.wechatpay.standin.records import (
     _PAID,
@@ -35,7 +32,7 @@ from payments.channels.wechatpay.standin.records import (
 )
 
 
-class StandInState:
+class StandInState(StandInKit[StandInOrder, StandInRefund, _Notify]):
     """The stand-in's memory and controls; ``WeChatPayStandIn`` adds the endpoints and the HTTP server."""
 
     def __init__(
@@ -56,46 +53,18 @@ class StandInState:
         """``auto_refund_seconds=None``: refunds stay PROCESSING until ``complete_refund``/``fail_refund``."""
         if len(apiv3_key) != 32:
             raise ValueError("the APIv3 key is 32 bytes")
+        self._init_kit(auto_refund_seconds=auto_refund_seconds, retry_delays=retry_delays, verbose=verbose)
         self.mchid, self.appid, self.merchant_name = mchid, appid, merchant_name
         self.platform_serial, self.merchant_serial = platform_serial, merchant_serial
-        self.auto_refund_seconds, self.retry_delays, self.verbose = auto_refund_seconds, retry_delays, verbose
-        self.base_url = ""
         self._merchant_key = load_public_key(merchant_public_key_pem)
         self._platform_key = load_private_key(platform_private_key_pem)
-        self._forger_key: rsa.RSAPrivateKey | None = None
         self._apiv3_key = apiv3_key
-        self._lock = threading.RLock()
-        self._stopped = threading.Event()
-        self._orders: dict[str, StandInOrder] = {}
-        self._refunds: dict[str, StandInRefund] = {}
-        self._bills: dict[str, bytes] = {}
-        self._log: list[dict[str, Any]] = []
-        self._drop = self._duplicate = self._slow = self._tamper_bills = self._hang_up = 0
-        self._delay = self._slow_seconds = 0.0
-        self._holding = False
-        self._held: list[_Notify] = []
 
-    # -- inspection
+    def _now(self) -> dt.datetime:
+        return _now()
 
-    @property
-    def orders(self) -> dict[str, StandInOrder]:
-        with self._lock:
-            now = _now()
-            for order in self._orders.values():
-                _expire(order, now)
-            return {no: dataclasses.replace(order) for no, order in self._orders.items()}
-
-    @property
-    def refunds(self) -> dict[str, StandInRefund]:
-        with self._lock:
-            return {no: dataclasses.replace(refund) for no, refund in self._refunds.items()}
-
-    @property
-    def notify_log(self) -> list[dict[str, Any]]:
-        """Every notify delivery attempt: notify_id, event_type, out_trade_no, out_refund_no, url, kind,
-        attempt, status (HTTP status, or None if not sent), error, at (epoch seconds)."""
-        with self._lock:
-            return [dict(entry) for entry in self._log]
+    def _expire(self, order: StandInOrder, moment: dt.datetime) -> None:
+        _expire(order, moment)
 
     # -- controls: the payer, the refund processor
 
@@ -126,42 +95,11 @@ class StandInState:
         """A PROCESSING refund fails (e.g. the payer's card is gone), with a REFUND.ABNORMAL notify."""
         return self._finish_refund(out_refund_no, "ABNORMAL")
 
-    # -- controls: notify misbehaviour
-
-    def drop_notifies(self, n: int = 1) -> None:
-        """The next ``n`` notifies are never sent."""
-        with self._lock:
-            self._drop = n
-
-    def delay_notifies(self, seconds: float) -> None:
-        """Every notify from now on waits ``seconds`` before its first attempt (0 to stop)."""
-        with self._lock:
-            self._delay = seconds
-
-    def duplicate_notifies(self, n: int = 1) -> None:
-        """The next ``n`` notifies are delivered twice (same notify id, as WeChat does on a retry)."""
-        with self._lock:
-            self._duplicate = n
-
-    def hold_notifies(self) -> None:
-        """Queue notifies instead of sending them, until ``release_notifies``."""
-        with self._lock:
-            self._holding = True
-
-    def release_notifies(self, reverse: bool = False) -> int:
-        """Send the queued notifies, one after the other, in order or reversed; stop holding. Returns how many."""
-        with self._lock:
-            held, self._held, self._holding, delay = self._held, [], False, self._delay
-        if reverse:
-            held.reverse()
-        threading.Thread(target=self._deliver_all, args=(held, delay), daemon=True).start()
-        return len(held)
+    # -- controls: notify misbehaviour (the rest is ``StandInKit``'s)
 
     def send_forged_notify(self, notify_url: str, out_trade_no: str, amount_fen: int) -> int | None:
         """A TRANSACTION.SUCCESS signed with another key (correctly encrypted); the answer's status."""
-        if self._forger_key is None:
-            self._forger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return self._send_once(notify_url, out_trade_no, amount_fen, "forged", self._forger_key, None)
+        return self._send_once(notify_url, out_trade_no, amount_fen, "forged", self._forger(), None)
 
     def send_stale_notify(self, notify_url: str, out_trade_no: str, amount_fen: int) -> int | None:
         """A correctly signed TRANSACTION.SUCCESS whose timestamp is 10 minutes old; the answer's status."""
@@ -169,31 +107,7 @@ class StandInState:
             notify_url, out_trade_no, amount_fen, "stale", self._platform_key, int(time.time()) - 600
         )
 
-    # -- controls: API misbehaviour
-
-    def timeout_next_requests(self, n: int, seconds: float) -> None:
-        """The next ``n`` API requests are processed, then answered only after ``seconds`` (past a client's
-        timeout): the call took effect but its answer is lost, the case a caller must recover from by query."""
-        with self._lock:
-            self._slow, self._slow_seconds = n, seconds
-
-    def hang_up_next_requests(self, n: int = 1) -> None:
-        """The next ``n`` API requests are neither read nor answered: the connection is closed on them, as when a
-        server closes a kept-alive connection just as a request arrives. Nothing takes effect."""
-        with self._lock:
-            self._hang_up = n
-
-    def _take_hang_up(self) -> bool:
-        with self._lock:
-            if self._hang_up <= 0:
-                return False
-            self._hang_up -= 1
-            return True
-
-    def tamper_next_bills(self, n: int = 1) -> None:
-        """The next ``n`` bill downloads serve a file that no longer matches the announced SHA1."""
-        with self._lock:
-            self._tamper_bills = n
+    # -- controls: time
 
     def backdate(self, delta: dt.timedelta, out_trade_nos: list[str]) -> None:
         """These orders were paid, and their refunds made, ``delta`` earlier (a day passes: yesterday's bill)."""
@@ -246,40 +160,6 @@ class StandInState:
             url, body, json.loads(body)["id"], event_type, order.out_trade_no, refund.out_refund_no if refund else ""
         )
 
-    def _emit(self, notify: _Notify) -> None:
-        with self._lock:
-            if self._drop > 0:
-                self._drop -= 1
-                self._record(notify, "normal", 0, None, "dropped")
-                return
-            if self._duplicate > 0:
-                self._duplicate -= 1
-                notify.copies = 2
-            if self._holding:
-                self._held.append(notify)
-                self._record(notify, "normal", 0, None, "held")
-                return
-            delay = self._delay
-        threading.Thread(target=self._deliver_all, args=([notify], delay), daemon=True).start()
-
-    def _deliver_all(self, notifies: list[_Notify], delay: float) -> None:
-        if delay and self._stopped.wait(delay):
-            return
-        for notify in notifies:
-            for _ in range(notify.copies):
-                self._deliver(notify)
-
-    def _deliver(self, notify: _Notify) -> None:
-        """Deliver with WeChat's retries: until a 2xx answer, at most ``1 + len(retry_delays)`` attempts."""
-        for attempt, pause in enumerate((0.0, *self.retry_delays), start=1):
-            if pause and self._stopped.wait(pause):
-                return
-            headers = platform_headers(key=self._platform_key, serial=self.platform_serial, body=notify.body)
-            status, error = _post(notify.url, notify.body, headers)
-            self._record(notify, "normal", attempt, status, error)
-            if status is not None and 200 <= status < 300:
-                return
-
     def _send_once(
         self, url: str, out_trade_no: str, amount_fen: int, kind: str, key: rsa.RSAPrivateKey, timestamp: int | None
     ) -> int | None:
@@ -307,49 +187,22 @@ class StandInState:
             out_trade_no=out_trade_no,
         )
         headers = platform_headers(key=key, serial=self.platform_serial, body=body, timestamp=timestamp)
-        status, error = _post(url, body, headers)
+        status, _, error = post_notify(url, body, {**headers, **_HEADERS})
         self._record(notify, kind, 1, status, error)
         return status
 
-    def _record(self, notify: _Notify, kind: str, attempt: int, status: int | None, error: str | None) -> None:
-        with self._lock:
-            self._log.append(
-                {
-                    "notify_id": notify.notify_id,
-                    "event_type": notify.event_type,
-                    "out_trade_no": notify.out_trade_no,
-                    "out_refund_no": notify.out_refund_no,
-                    "url": notify.url,
-                    "kind": kind,
-                    "attempt": attempt,
-                    "status": status,
-                    "error": error,
-                    "at": time.time(),
-                }
-            )
+    def _attempt(self, notify: _Notify) -> tuple[int | None, bytes, str | None]:
+        headers = platform_headers(key=self._platform_key, serial=self.platform_serial, body=notify.body)
+        return post_notify(notify.url, notify.body, {**headers, **_HEADERS})
+
+    def _log_fields(self, notify: _Notify, answer: bytes | None) -> dict[str, Any]:
+        return {
+            "notify_id": notify.notify_id,
+            "event_type": notify.event_type,
+            "out_trade_no": notify.out_trade_no,
+            "out_refund_no": notify.out_refund_no,
+            "url": notify.url,
+        }
 
 
-def _post(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, str | None]:
-    """POST a notify; (status, None) or (None, what went wrong)."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(parts.netloc, timeout=5)
-    try:
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request(
-            "POST",
-            target,
-            body=body,
-            headers={
-                **headers,
-                "Content-Type": "application/json",
-                "User-Agent": "Mozilla/4.0 (WeChatPay stand-in)",
-            },
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status, None
-    except (OSError, http.client.HTTPException) as error:
-        return None, repr(error)
-    finally:
-        connection.close()
+_HEADERS = {"Content-Type": "application/json", "User-Agent": "Mozilla/4.0 (WeChatPay stand-in)"}
