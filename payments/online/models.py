@@ -85,7 +85,7 @@ class OnlineOrder(models.Model):
     channel = models.CharField(
         max_length=20, blank=True, default="", help_text="The cash channel chosen when paying (wechatpay, alipay)."
     )
-    h5_url = models.CharField(max_length=500, blank=True, default="")
+    h5_url = models.CharField(max_length=4000, blank=True, default="")  # Alipay: a signed gateway URL, ~1.5 KB
     channel_transaction_id = models.CharField(max_length=64, blank=True, default="")
     cash_paid_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
