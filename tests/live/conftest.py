@@ -26,8 +26,19 @@ def live_channel() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="package")
+def live_alipay() -> Iterator[Any]:
+    """The Alipay stand-in: the deployment runs both channels, as a bureau's would."""
+    from payments.channels.alipay.dev import dev_standin
+
+    server = dev_standin(retry_delays=(0.2, 0.5, 1.0, 2.0))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
 def deployment(
-    django_db_setup: None, live_channel: Any, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None, live_channel: Any, live_alipay: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Deployment]:
     """Started once for tests/live and stopped when they are done: its worker and beat must not touch the
     data of the tests that follow."""
@@ -35,7 +46,7 @@ def deployment(
     if why:
         pytest.skip(why)
     workdir = Path(tmp_path_factory.mktemp("deployment"))
-    running = Deployment(workdir=workdir, channel_url=live_channel.base_url)
+    running = Deployment(workdir=workdir, channel_url=live_channel.base_url, alipay_gateway=live_alipay.gateway)
     try:
         running.start()
     except BaseException:

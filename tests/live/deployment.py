@@ -76,6 +76,7 @@ class Answer:
 class Deployment:
     workdir: Path
     channel_url: str
+    alipay_gateway: str = ""
     web_workers: int = 3
     threads: int = 4
     port: int = field(default_factory=free_port)
@@ -95,6 +96,8 @@ class Deployment:
             REDIS_URL=_redis_url(),
             CELERY_TASK_ALWAYS_EAGER="false",
             CASH_CHANNEL_BASE_URL=self.channel_url,
+            ALIPAY_BASE_URL=self.alipay_gateway,
+            CASH_CHANNELS="wechatpay,alipay" if self.alipay_gateway else "wechatpay",
             CASH_CHANNEL_DEV_KEYS="true",
             PUBLIC_BASE_URL=self.base_url,
             MEDIA_ROOT=str(self.workdir / "media"),

@@ -147,7 +147,8 @@ def test_yesterdays_reconciliation_through_the_worker_comes_out_clean(live: Depl
     OnlineRefund.objects.filter(pk=refund.pk).update(completed_at=refund.completed_at - day)
     live_channel.backdate(day, [paid_only, refunded])
     outcome = live.run_task("payments.online.reconcile_yesterday")
-    assert outcome == {"rows": 3, "differences": 0, "fixed": 0}, outcome
-    run = ReconciliationRun.objects.get()
+    clean = {"differences": 0, "fixed": 0}
+    assert outcome == {"wechatpay": {"rows": 3, **clean}, "alipay": {"rows": 0, **clean}}, outcome  # per channel
+    run = ReconciliationRun.objects.get(channel="wechatpay")
     assert run.bill_date == timezone.localdate() - day and run.matched == 3
     assert_invariants_hold()
