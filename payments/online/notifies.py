@@ -122,8 +122,11 @@ def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes
 def _settled_first_copy(channel_name: str, notify_id: str) -> tuple[bool, str]:
     """A channel that waits for the settlement sent the notify again: settle its first copy now if nothing
     has (an earlier attempt failed before answering), and say so only once it is settled."""
+    since = timezone.now() - dt.timedelta(days=2 * settings.NOTIFY_DEDUP_DAYS)  # the partitions its guard covers
     first = (
-        ChannelNotification.objects.filter(channel=channel_name, notify_id=notify_id, duplicate_of__isnull=True)
+        ChannelNotification.objects.filter(
+            channel=channel_name, notify_id=notify_id, duplicate_of__isnull=True, received_at__gte=since
+        )
         .only("pk", "received_at", "processed_at")
         .first()
     )
