@@ -20,6 +20,7 @@ import json
 import socket
 import threading
 import time
+from abc import ABC, ABCMeta, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,13 +60,13 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class StandInFailure(Exception):
+class StandInFailure(Exception, metaclass=ABCMeta):
     """A channel's business error: the HTTP ``status`` of pages and controls, and its ``payload()``."""
 
     status: int
 
-    def payload(self) -> dict[str, str]:
-        raise NotImplementedError
+    @abstractmethod
+    def payload(self) -> dict[str, str]: ...
 
 
 class _Queued(Protocol):
@@ -77,7 +78,7 @@ RefundT = TypeVar("RefundT")
 NotifyT = TypeVar("NotifyT", bound=_Queued)
 
 
-class StandInKit(Generic[OrderT, RefundT, NotifyT]):
+class StandInKit(ABC, Generic[OrderT, RefundT, NotifyT]):
     """A stand-in's memory, its notify queue (drop, delay, duplicate, hold/release, retries) and the fault
     controls; ``/_control`` over HTTP. The subclass calls ``_init_kit`` and supplies the hooks below."""
 
@@ -104,20 +105,20 @@ class StandInKit(Generic[OrderT, RefundT, NotifyT]):
     def _expire(self, order: OrderT, moment: dt.datetime) -> None:
         """Close an unpaid order past its expiry (lazily, as the channels do)."""
 
-    def _now(self) -> dt.datetime:
-        raise NotImplementedError
+    @abstractmethod
+    def _now(self) -> dt.datetime: ...
 
+    @abstractmethod
     def _attempt(self, notify: NotifyT) -> tuple[int | None, bytes, str | None]:
         """Send one delivery attempt of a notify: (HTTP status, answer body, error)."""
-        raise NotImplementedError
 
     def _accepted(self, status: int | None, answer: bytes) -> bool:
         """Whether the merchant's answer ends the retries."""
         return status is not None and 200 <= status < 300
 
+    @abstractmethod
     def _log_fields(self, notify: NotifyT, answer: bytes | None) -> dict[str, Any]:
         """The notify's own fields of a ``notify_log`` entry."""
-        raise NotImplementedError
 
     # -- inspection
 
@@ -280,13 +281,13 @@ class StandInKit(Generic[OrderT, RefundT, NotifyT]):
 
     # -- /_control
 
+    @abstractmethod
     def _control_error(self, message: str) -> StandInFailure:
         """The channel's error for a control request that is not understood."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _arguments_payload(self, message: str) -> dict[str, str]:
         """The channel's error payload for a control's wrong or missing arguments."""
-        raise NotImplementedError
 
     def _control_time(self, value: dt.datetime) -> str:
         """A moment in a control's answer, as the channel writes it."""
@@ -362,7 +363,7 @@ def post_notify(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int 
 # -- the HTTP server
 
 
-class ServedStandIn:
+class ServedStandIn(ABC):
     """A stand-in served over HTTP/1.1 with keep-alive, as the channels' servers do: a client may send one
     request after another on one connection; every answer carries its Content-Length. The server counts the
     connections it accepted (``connections_accepted``), and can close its idle connections
@@ -379,15 +380,15 @@ class ServedStandIn:
     _server: _Server | None = None
     _thread: threading.Thread | None = None
 
-    def _dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        raise NotImplementedError
+    @abstractmethod
+    def _dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Answer: ...
 
-    def _take_hang_up(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _take_hang_up(self) -> bool: ...
 
+    @abstractmethod
     def _is_api(self, path: str) -> bool:
         """Whether a request is an API request (``hang_up_next_requests`` hangs up on those only)."""
-        raise NotImplementedError
 
     # -- lifecycle
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+from abc import abstractmethod
 from typing import Any
 from urllib.parse import urlencode
 
@@ -73,10 +74,10 @@ class StandInState(StandInKit[StandInTrade, StandInRefund, Notify]):
 
     # -- controls: the payer, the refund processor
 
+    @abstractmethod
     def open_order(self, h5_url: str) -> StandInTrade:
         """The payer opens the wap URL (as the pay page does): the signed request becomes a trade. The
         request rules are the gateway's (``api.StandInApi``)."""
-        raise NotImplementedError
 
     def pay(self, out_trade_no: str, h5_url: str = "") -> StandInTrade:
         """The payer pays (as the page's button does): TRADE_SUCCESS, and a notify. A trade not opened yet
