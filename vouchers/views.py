@@ -23,17 +23,7 @@ from portal.parsing import row_id
 from portal.people.models import Person
 from portal.signin.models import OtpChallenge
 from portal.signin.permissions import IsResident, IsStaff, IsTerminal, request_person, request_terminal
-from portal.signin.services import (
-    OTP_DAILY_LIMIT,
-    OTP_EXPIRED,
-    OTP_INVALID,
-    OTP_LOCKED,
-    OTP_TOO_SOON,
-    PHONE_INVALID,
-    SMS_BUSY,
-    SMS_UNAVAILABLE,
-    otp_request,
-)
+from portal.signin.services import SMS_CHECKING, SMS_SENDING, otp_request
 from vouchers import family, scanning, selectors
 from vouchers.models import FamilyHolding, ScanSession, Voucher
 from vouchers.serializers import (
@@ -65,10 +55,6 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
 TAGS = ["e-voucher"]
 FAMILY_TAGS = ["e-voucher family"]
 KEY_TAGS = ["e-voucher keys"]
-# What sending an SMS code can answer (portal.signin.services.otp_request, for a signed-in resident).
-SMS_SENDING = (PHONE_INVALID, OTP_DAILY_LIMIT, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVAILABLE)
-# What checking one can answer (otp_verify).
-SMS_CHECKING = (PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED)
 NOT_MODIFIED = OpenApiResponse(description="Not modified: `If-None-Match` named the current ETag. No body.")
 
 

@@ -65,6 +65,12 @@ def _check_phone(phone: str) -> str:
     return phone
 
 
+# What sending a code can answer (otp_request), and what checking one can (otp_verify): the operations that
+# do either declare these (portal.openapi.errors).
+SMS_SENDING = (PHONE_INVALID, OTP_DAILY_LIMIT, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVAILABLE)
+SMS_CHECKING = (PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED)
+
+
 def otp_request(
     *,
     phone: str,

@@ -21,14 +21,8 @@ from portal.signin.challenge import CHALLENGE_INVALID, CHALLENGE_REQUIRED
 from portal.signin.models import ResidentToken
 from portal.signin.permissions import IsResident
 from portal.signin.services import (
-    OTP_DAILY_LIMIT,
-    OTP_EXPIRED,
-    OTP_INVALID,
-    OTP_LOCKED,
-    OTP_TOO_SOON,
-    PHONE_INVALID,
-    SMS_BUSY,
-    SMS_UNAVAILABLE,
+    SMS_CHECKING,
+    SMS_SENDING,
     otp_request,
     otp_verify,
     token_issue,
@@ -62,11 +56,7 @@ class SmsCodeView(APIView):
         request=s.SmsCodeRequestSerializer,
         responses={202: s.SmsCodeSentSerializer},
         extensions=errors(
-            PHONE_INVALID,
-            OTP_DAILY_LIMIT,
-            OTP_TOO_SOON,
-            SMS_BUSY,
-            SMS_UNAVAILABLE,
+            *SMS_SENDING,
             CHALLENGE_REQUIRED,
             CHALLENGE_INVALID,
         ),
@@ -94,7 +84,7 @@ class LoginView(APIView):
     @extend_schema(
         request=s.LoginSerializer,
         responses={200: s.LoginResultSerializer},
-        extensions=errors(PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED, CSRF_FAILED),
+        extensions=errors(*SMS_CHECKING, CSRF_FAILED),
         tags=["sign-in"],
         description="`csrf_failed` (403): `client=web` without the page's CSRF token.",
     )
