@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check install install-dev worker beat standin clean
+.PHONY: run test lint typecheck imports check install install-dev worker beat standin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy portal vouchers payments
 
-check: lint typecheck
+imports: install-dev
+	$(BIN)/lint-imports --no-cache
+
+check: lint typecheck imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 worker: install

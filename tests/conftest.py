@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
@@ -67,6 +68,10 @@ def _isolation(settings: Any) -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)  # a page requested in English earlier leaves it active
     yield
     cache.clear()
+    # Eager tasks run at once in several threads (a live server answering a stand-in's notifies while the
+    # test runs its own): Celery's process-wide "inside a task" flag, set and restored around each, can be
+    # left up, and a later test's result.get() would then refuse to block.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -138,14 +139,24 @@ def _post(target: Target, body: bytes, headers: dict[str, str]) -> tuple[bool, s
     return ok, "" if ok else f"HTTP {response.status}"
 
 
-def deliver(*, event_id: int) -> str:
-    """One delivery attempt (outside any lock). Returns delivered / no endpoint / retry / gave up."""
+class Delivery(StrEnum):
+    """What one attempt to deliver a hospital event came to."""
+
+    DELIVERED = "delivered"
+    DONE = "done"  # delivered before, or given up
+    NO_ENDPOINT = "no endpoint"  # the hospital polls instead
+    RETRY = "retry"  # tried again later, with backoff
+    GAVE_UP = "gave up"  # too many attempts: the hospital polls, staff see it
+
+
+def deliver(*, event_id: int) -> Delivery:
+    """One delivery attempt (outside any lock)."""
     event = HospitalEvent.objects.select_related("order__institution").get(pk=event_id)
     if event.delivered_at is not None or event.gave_up:
-        return "done"
+        return Delivery.DONE
     endpoint = HospitalEndpoint.objects.filter(institution=event.order.institution).first()
     if endpoint is None:
-        return "no endpoint"  # the hospital polls instead
+        return Delivery.NO_ENDPOINT
     body = json.dumps(
         {
             "event_id": str(event.event_id),
@@ -173,7 +184,7 @@ def deliver(*, event_id: int) -> str:
             HospitalEvent.objects.filter(pk=event.pk).update(
                 attempts=attempts, delivered_at=timezone.now(), last_error=""
             )
-            return "delivered"
+            return Delivery.DELIVERED
         gave_up = attempts >= MAX_ATTEMPTS
         HospitalEvent.objects.filter(pk=event.pk).update(
             attempts=attempts,
@@ -182,7 +193,7 @@ def deliver(*, event_id: int) -> str:
             next_attempt_at=timezone.now()
             + timedelta(seconds=settings.HOSPITAL_EVENT_RETRY_BASE_SECONDS * 2 ** min(attempts, 12)),
         )
-    return "gave up" if gave_up else "retry"
+    return Delivery.GAVE_UP if gave_up else Delivery.RETRY
 
 
 def events_due() -> list[int]:

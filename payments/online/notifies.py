@@ -29,8 +29,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
@@ -38,9 +40,11 @@ from django.utils import timezone
 
 from payments.channels.base import CashChannel, ChannelError, ChannelNotify, RefundState, TradeState
 from payments.channels.factory import get_channel
+from payments.online.confirm import Cash, cash_confirmed
+from payments.online.jobs import Job, enqueue
 from payments.online.models import ChannelNotification, OnlineOrder, OnlineRefund
-from payments.online.orders import ORDER_NOT_FOUND, cash_confirmed
-from payments.online.refunds import cash_refund_confirmed
+from payments.online.refunds import CashRefund, cash_refund_confirmed
+from payments.online.state import ORDER_NOT_FOUND
 from portal import ratelimit
 from portal.errors import DomainError
 
@@ -55,6 +59,32 @@ DRAIN_SECONDS = 30.0  # a drain hands over to a fresh task after this (the task'
 DRAIN_HOLD_SECONDS = 90  # the "drain queued or running" key expires after this: a drain that died frees it
 DRAIN_HELPERS = 2  # extra drains asked for when the queue holds more than a batch (workers share it)
 QUEUE_MAX = 200_000  # the settle queue keeps the newest ids; anything trimmed is the sweep's
+
+
+class Heard(NamedTuple):
+    """The answer a notify gets: acknowledged or not (the channel retries), and the message it carries."""
+
+    accepted: bool
+    message: str
+
+
+class Notified(StrEnum):
+    """A stored notify that settled nothing."""
+
+    DONE = "done"  # processed before, or being processed right now
+    IGNORED = "ignored"  # a state that settles nothing (a trade not paid, a refund not succeeded)
+    REFUSED = "refused"  # cannot settle (e.g. the order moved on): kept for staff with the code
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What settling a stored notify came to; its text is kept in the row's ``outcome``."""
+
+    result: Cash | CashRefund | Notified
+    detail: str = ""  # the state ignored, the code refused
+
+    def __str__(self) -> str:
+        return f"{self.result}: {self.detail}" if self.detail else str(self.result)
 
 
 def _keep_rejected(channel: CashChannel, headers: Mapping[str, str], body: bytes, error: str) -> None:
@@ -73,8 +103,8 @@ def _keep_rejected(channel: CashChannel, headers: Mapping[str, str], body: bytes
     )
 
 
-def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes) -> tuple[bool, str]:
-    """Returns (acknowledge?, what happened). Not acknowledging makes the channel retry later.
+def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes) -> Heard:
+    """Acknowledge or not (then the channel retries later), and what happened.
 
     Acknowledged fast: a notify is verified (signature, freshness, our merchant and app), stored raw if it
     names an order or refund we know (one statement, committed before the answer), and answered; settling
@@ -86,15 +116,15 @@ def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes
         notify = channel.parse_notify(headers=headers, body=body, now=time.time())
     except ChannelError as error:  # a bad signature, stale, another merchant's or app's, malformed
         _keep_rejected(channel, headers, body, f"{error.code}: {error.detail}")
-        return False, error.code
+        return Heard(False, error.code)
     if not _fits(notify):
         _keep_rejected(channel, headers, body, "malformed: a field longer than we store")
-        return False, "malformed"
+        return Heard(False, "malformed")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         _keep_rejected(channel, headers, body, "malformed: not UTF-8")
-        return False, "malformed"
+        return Heard(False, "malformed")
     received_at = timezone.now()
     kept = channel.notify_headers(headers)
     try:
@@ -108,18 +138,18 @@ def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes
         _store_duplicate(channel_name, notify.notify_id)
         if channel.settle_before_answer:
             return _settled_first_copy(channel_name, notify.notify_id)
-        return True, "duplicate"
+        return Heard(True, "duplicate")
     if stored is None:
         _keep_rejected(channel, headers, body, "unknown order or refund")
-        return False, ORDER_NOT_FOUND
+        return Heard(False, ORDER_NOT_FOUND)
     if channel.settle_before_answer:
-        outcome = notification_process(notification_id=stored, received_at=received_at)
-        return True, outcome
+        settled = notification_process(notification_id=stored, received_at=received_at)
+        return Heard(True, str(settled))
     transaction.on_commit(lambda: settle_soon(notification_id=stored, received_at=received_at))
-    return True, "accepted"
+    return Heard(True, "accepted")
 
 
-def _settled_first_copy(channel_name: str, notify_id: str) -> tuple[bool, str]:
+def _settled_first_copy(channel_name: str, notify_id: str) -> Heard:
     """A channel that waits for the settlement sent the notify again: settle its first copy now if nothing
     has (an earlier attempt failed before answering), and say so only once it is settled."""
     since = timezone.now() - dt.timedelta(days=2 * settings.NOTIFY_DEDUP_DAYS)  # the partitions its guard covers
@@ -131,10 +161,10 @@ def _settled_first_copy(channel_name: str, notify_id: str) -> tuple[bool, str]:
         .first()
     )
     if first is None:
-        return True, "duplicate"  # archived long ago: settled then
+        return Heard(True, "duplicate")  # archived long ago: settled then
     if first.processed_at is None:
         notification_process(notification_id=first.pk, received_at=first.received_at)
-    return True, "duplicate"
+    return Heard(True, "duplicate")
 
 
 def _fits(notify: ChannelNotify) -> bool:
@@ -343,12 +373,10 @@ def settle_queue() -> SettleQueue | None:
 def settle_soon(*, notification_id: int, received_at: dt.datetime) -> None:
     """A stored notify (committed): see that a drain settles it. A failure here loses nothing: the row is
     stored, and beat's sweep settles what no drain did."""
-    from payments.online.tasks import process_notification
-
     queue = settle_queue()
     try:
         if queue is None:
-            process_notification.delay(notification_id)
+            enqueue(Job.PROCESS_NOTIFICATION, notification_id)
             return
         raised = queue.push(f"{notification_id}|{received_at.isoformat()}")
     except Exception:  # Redis or the broker unreachable: the sweep's then
@@ -361,10 +389,8 @@ def settle_soon(*, notification_id: int, received_at: dt.datetime) -> None:
 def _queue_drain(queue: SettleQueue) -> None:
     from kombu.exceptions import OperationalError as BrokerError
 
-    from payments.online.tasks import drain_notifications
-
     try:
-        drain_notifications.delay()
+        enqueue(Job.DRAIN_NOTIFICATIONS)
     except BrokerError:
         logger.warning("drain not queued (broker); the next notify or beat's sweep will", exc_info=True)
         queue.release()
@@ -409,10 +435,8 @@ def notifications_drain(*, helper: bool = False, seconds: float = DRAIN_SECONDS,
 
 
 def _queue_helpers() -> None:
-    from payments.online.tasks import drain_notifications
-
     for _ in range(DRAIN_HELPERS):
-        drain_notifications.delay(helper=True)
+        enqueue(Job.DRAIN_NOTIFICATIONS, helper=True)
 
 
 def _settle_item(item: str) -> None:
@@ -425,7 +449,7 @@ def _settle_item(item: str) -> None:
     notification_process(notification_id=notification_id, received_at=received_at)
 
 
-def notification_process(*, notification_id: int, received_at: dt.datetime | None = None) -> str:
+def notification_process(*, notification_id: int, received_at: dt.datetime | None = None) -> Settled:
     """Settle what a stored notify says, once. Safe to run twice or at the same time as the sweep: the
     row is locked (a second runner skips it) and marked processed in the same transaction. With
     ``received_at`` PostgreSQL reads one partition."""
@@ -437,20 +461,21 @@ def notification_process(*, notification_id: int, received_at: dt.datetime | Non
     with transaction.atomic():
         raw = rows.only("pk", "received_at", "body", "channel").first()
         if raw is None:
-            return "done"  # processed, or being processed right now
+            return Settled(Notified.DONE)  # processed, or being processed right now
         try:
-            outcome = process(get_channel(raw.channel).decode_notify(body=raw.body.encode("utf-8")))
+            settled = process(get_channel(raw.channel).decode_notify(body=raw.body.encode("utf-8")))
         except (DomainError, ChannelError) as error:
             # Permanent for this notify (e.g. the order changed in a way it cannot settle): kept for staff.
-            code = getattr(error, "code", "error")
+            code = str(getattr(error, "code", "error"))
+            settled = Settled(Notified.REFUSED, code)
             ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(
-                processed_at=timezone.now(), outcome=f"refused: {code}"[:100], error=str(code)[:200]
+                processed_at=timezone.now(), outcome=str(settled)[:100], error=code[:200]
             )
-            return f"refused: {code}"
+            return settled
         ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(
-            processed_at=timezone.now(), outcome=outcome[:100]
+            processed_at=timezone.now(), outcome=str(settled)[:100]
         )
-    return outcome
+    return settled
 
 
 def notifications_pending(
@@ -490,19 +515,21 @@ def notifications_sweep(*, older_than: dt.timedelta = dt.timedelta(seconds=30)) 
     return len(pending)
 
 
-def process(notify: ChannelNotify) -> str:
+def process(notify: ChannelNotify) -> Settled:
     if notify.kind == "transaction":
         if notify.trade_state != TradeState.PAID:
-            return f"ignored {notify.trade_state}"
-        return cash_confirmed(
-            order_number=notify.out_trade_no,
-            transaction_id=notify.transaction_id or "",
-            amount_fen=notify.amount_fen or 0,
-            source="notify",
+            return Settled(Notified.IGNORED, str(notify.trade_state))
+        return Settled(
+            cash_confirmed(
+                order_number=notify.out_trade_no,
+                transaction_id=notify.transaction_id or "",
+                amount_fen=notify.amount_fen or 0,
+                source="notify",
+            )
         )
     if notify.refund_state == RefundState.SUCCEEDED and notify.out_refund_no:
-        return cash_refund_confirmed(out_refund_no=notify.out_refund_no, refund_id="", source="notify")
-    return f"ignored {notify.refund_state}"
+        return Settled(cash_refund_confirmed(out_refund_no=notify.out_refund_no, refund_id="", source="notify"))
+    return Settled(Notified.IGNORED, str(notify.refund_state))
 
 
 def headers_from_meta(meta: Mapping[str, object]) -> dict[str, str]:

@@ -16,14 +16,14 @@ from django.utils import timezone
 
 from payments.channels.base import ChannelError
 from payments.channels.factory import enabled, get_channel
+from payments.online.confirm import Cash, cash_confirmed
 from payments.online.models import (
     OnlineOrder,
     OnlineRefund,
     ReconciliationDifference,
     ReconciliationRun,
 )
-from payments.online.orders import cash_confirmed
-from payments.online.refunds import cash_refund_confirmed
+from payments.online.refunds import CashRefund, cash_refund_confirmed
 from portal.ledger.models import LedgerEntry
 
 Kind = ReconciliationDifference.Kind
@@ -87,7 +87,7 @@ def reconcile(*, bill_date: dt.date, channel_name: str) -> ReconciliationRun:
                     amount_fen=row.amount_fen,
                     source="reconciliation",
                 )
-                difference.fixed = outcome in ("settled", "late_payment_refunded")
+                difference.fixed = outcome in (Cash.SETTLED, Cash.LATE_PAYMENT_REFUNDED)
                 difference.fix_note = outcome
         elif order.cash_fen != row.amount_fen:
             differ(
@@ -110,10 +110,9 @@ def reconcile(*, bill_date: dt.date, channel_name: str) -> ReconciliationRun:
                 details={"refund_fen": row.refund_fen},
             )
             if OnlineRefund.objects.filter(number=out_refund_no, status=OnlineRefund.Status.PROCESSING).exists():
-                difference.fix_note = cash_refund_confirmed(
-                    out_refund_no=out_refund_no, refund_id="", source="reconciliation"
-                )
-                difference.fixed = difference.fix_note == "refunded"
+                refunded = cash_refund_confirmed(out_refund_no=out_refund_no, refund_id="", source="reconciliation")
+                difference.fixed = refunded == CashRefund.REFUNDED
+                difference.fix_note = refunded
         elif refund.cash_fen != row.refund_fen:
             differ(
                 Kind.AMOUNT_DIFFERS,

@@ -1,10 +1,15 @@
 """Refunds of online orders: their own numbers, one at a time per order, never more than was paid,
-each part returned to where it came from; the cash part confirmed by the channel's notify or a query."""
+each part returned to where it came from; the cash part confirmed by the channel's notify or a query.
+
+Above the shared order state; independent of upload and pay and of cash confirmation (a late payment's
+refund is created there and started here, by its task).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -14,8 +19,9 @@ from django.utils import timezone
 from payments.benefits.services import benefit_return_share
 from payments.channels.base import ChannelError, RefundState
 from payments.channels.factory import notify_url
-from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OnlineRefundEvent, OrderEvent
-from payments.online.orders import _locked, channel_of, hospital_event, move
+from payments.online.jobs import Job, enqueue_after_commit
+from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OnlineRefundEvent
+from payments.online.state import channel_of, hospital_event, locked, move, note
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
 from portal.family.deduction import REFUND_TOO_LARGE, family_refund
@@ -32,6 +38,18 @@ REFUND_EMPTY = define("refund_empty", 400, "请指定退款金额", "Say what to
 REFUND_NOT_ALLOWED = define(
     "refund_not_allowed", 409, "订单当前状态（{status}）不能退款", "The order is {status}; it cannot be refunded"
 )
+
+
+class CashRefund(StrEnum):
+    """Where a refund's cash part stands after asking or hearing from the channel."""
+
+    REFUNDED = "refunded"  # confirmed now
+    ALREADY = "already"  # confirmed before
+    PROCESSING = "processing"  # the channel took it and is refunding
+    FAILED = "failed"  # the channel refused it: the order needs staff
+    CLOSED = "closed"  # the channel closed it without refunding: staff and reconciliation
+    RETRY_LATER = "retry later"  # the channel could not be asked
+    UNKNOWN = "unknown refund"  # not one of ours
 
 
 def refundable(order: OnlineOrder) -> dict[str, int]:
@@ -60,7 +78,7 @@ def refund_request(
     """Refund the whole order (``parts=None``) or the given parts in fen."""
     request_hash = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     with transaction.atomic():
-        order = _locked(number=number, institution_id=institution_id)
+        order = locked(number=number, institution_id=institution_id)
         first = order.refunds.filter(idempotency_key=idempotency_key).first()
         if first is not None:
             if first.request_hash != request_hash:
@@ -98,15 +116,9 @@ def refund_request(
         if refund.cash_fen == 0:
             _finish(order, refund)
         else:
-            transaction.on_commit(lambda: _start_cash_refund_later(refund.pk))
+            enqueue_after_commit(Job.START_CASH_REFUND, refund.pk)
     refund.refresh_from_db()
     return refund
-
-
-def _start_cash_refund_later(refund_id: int) -> None:
-    from payments.online.tasks import start_cash_refund
-
-    start_cash_refund.delay(refund_id)
 
 
 def _return_insurance(order: OnlineOrder, refund: OnlineRefund) -> None:
@@ -173,9 +185,7 @@ def _finish(order: OnlineOrder, refund: OnlineRefund, channel_refund_id: str = "
         channel_refund_id=channel_refund_id,
     )
     if order.status == OnlineOrder.Status.CLOSED:  # a late payment given back
-        OrderEvent.objects.create(
-            order=order, from_status="closed", to_status="closed", note=f"late payment refunded ({refund.number})"
-        )
+        note(order, f"late payment refunded ({refund.number})")
         hospital_event(order, HospitalEvent.Kind.REFUNDED, refund=refund.number, cash=refund.cash_fen)
         return
     left = refundable(order)
@@ -184,29 +194,11 @@ def _finish(order: OnlineOrder, refund: OnlineRefund, channel_refund_id: str = "
     hospital_event(order, HospitalEvent.Kind.REFUNDED, refund=refund.number, refund_total=refund.total_fen)
 
 
-def refund_late_payment(*, order: OnlineOrder, amount_fen: int) -> OnlineRefund:
-    """Cash arrived for an order we had closed: give it back automatically (call under the order lock)."""
-    refund, created = OnlineRefund.objects.get_or_create(
-        order=order,
-        idempotency_key="late-payment",
-        defaults={
-            "request_hash": "late-payment",
-            "reason": "payment after close",
-            "cash_fen": amount_fen,
-            "channel": order.channel,
-        },
-    )
-    if created:
-        OnlineRefundEvent.objects.create(refund=refund, to_status=refund.status, note="payment after close")
-        transaction.on_commit(lambda: _start_cash_refund_later(refund.pk))
-    return refund
-
-
-def cash_refund_start(*, refund_id: int) -> str:
+def cash_refund_start(*, refund_id: int) -> CashRefund:
     """Ask the channel to refund the cash part (outside any lock). Idempotent: the refund number is reused."""
     refund = OnlineRefund.objects.select_related("order").get(pk=refund_id)
     if refund.status != OnlineRefund.Status.PROCESSING:
-        return refund.status
+        return _settled(refund)
     order = refund.order
     try:
         result = channel_of(order).refund(
@@ -221,32 +213,37 @@ def cash_refund_start(*, refund_id: int) -> str:
         if error.retryable:
             raise
         with transaction.atomic():
-            locked = _locked(number=order.number)
+            current = locked(number=order.number)
             refund.refresh_from_db()
             if refund.status != OnlineRefund.Status.PROCESSING:
-                return refund.status
+                return _settled(refund)
             _move_refund(refund, OnlineRefund.Status.FAILED, note=f"channel refused: {error.detail}")
-            if locked.status == OnlineOrder.Status.REFUNDING:
-                move(locked, OnlineOrder.Status.NEEDS_ATTENTION, attention=f"cash refund refused: {error.detail}")
-        return "failed"
+            if current.status == OnlineOrder.Status.REFUNDING:
+                move(current, OnlineOrder.Status.NEEDS_ATTENTION, attention=f"cash refund refused: {error.detail}")
+        return CashRefund.FAILED
     if result.state == RefundState.SUCCEEDED:
         return cash_refund_confirmed(out_refund_no=refund.number, refund_id=result.refund_id or "", source="answer")
-    return "processing"
+    return CashRefund.PROCESSING
+
+
+def _settled(refund: OnlineRefund) -> CashRefund:
+    """A refund no longer processing, as an outcome."""
+    return CashRefund.ALREADY if refund.status == OnlineRefund.Status.SUCCEEDED else CashRefund.FAILED
 
 
 @retry_on_conflict
-def cash_refund_confirmed(*, out_refund_no: str, refund_id: str, source: str) -> str:
+def cash_refund_confirmed(*, out_refund_no: str, refund_id: str, source: str) -> CashRefund:
     """The channel says the cash refund succeeded (notify, query or the refund call's answer). Idempotent."""
     refund = OnlineRefund.objects.filter(number=out_refund_no).first()
     if refund is None:
-        return "unknown refund"
+        return CashRefund.UNKNOWN
     with transaction.atomic():
-        order = _locked(number=refund.order.number)
+        order = locked(number=refund.order.number)
         refund.refresh_from_db()
         if refund.status != OnlineRefund.Status.PROCESSING:
-            return "already"
+            return CashRefund.ALREADY
         _finish(order, refund, channel_refund_id=refund_id, source=source)
-    return "refunded"
+    return CashRefund.REFUNDED
 
 
 def refunds_needing_a_query() -> list[str]:
@@ -257,14 +254,16 @@ def refunds_needing_a_query() -> list[str]:
     )
 
 
-def refund_query(*, number: str) -> str:
+def refund_query(*, number: str) -> CashRefund:
     refund = OnlineRefund.objects.select_related("order").get(number=number)
     try:
         result = channel_of(refund.order).query_refund(out_refund_no=number, out_trade_no=refund.order.out_trade_no)
     except ChannelError as error:
         if error.code == "not_found":
             return cash_refund_start(refund_id=refund.pk)  # the request never reached the channel: send it
-        return "retry later"
+        return CashRefund.RETRY_LATER
     if result.state == RefundState.SUCCEEDED:
         return cash_refund_confirmed(out_refund_no=number, refund_id=result.refund_id or "", source="query")
-    return str(result.state)
+    return {RefundState.FAILED: CashRefund.FAILED, RefundState.CLOSED: CashRefund.CLOSED}.get(
+        result.state, CashRefund.PROCESSING
+    )

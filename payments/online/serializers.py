@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from payments.benefits.serializers import FenField
 from payments.online.models import OnlineOrder, OnlineRefund, PayAuthorization
-from payments.online.orders import Split
+from payments.online.pay import Split
 from portal.people.models import Person
 
 # --- Orders --------------------------------------------------------------------------------------------

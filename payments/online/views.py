@@ -21,7 +21,7 @@ from payments.benefits.selectors import POLICY_MISSING
 from payments.benefits.services import BENEFITS_ALREADY_RECORDED, TOO_MANY_ITEMS, USAGE_RETURN_EXCEEDS
 from payments.channels.base import NotifyAnswer
 from payments.channels.factory import NAMES, UnknownChannel, get_channel
-from payments.online import orders, refunds
+from payments.online import pay, refunds, state
 from payments.online.hospital import NOTIFY_URL_INVALID, endpoint_register
 from payments.online.models import OnlineOrder
 from payments.online.notifies import headers_from_meta, notify_receive
@@ -109,7 +109,7 @@ def _terminal(request: Request) -> Terminal:
 def _hospital_order(request: Request, number: str) -> OnlineOrder:
     order = OnlineOrder.objects.filter(number=number, institution_id=_terminal(request).institution_id).first()
     if order is None:
-        raise DomainError(orders.ORDER_NOT_FOUND)
+        raise DomainError(state.ORDER_NOT_FOUND)
     return order
 
 
@@ -119,7 +119,7 @@ def _with_refunds(order: OnlineOrder) -> dict[str, Any]:
 
 # What the services behind each operation can refuse with (besides the generic codes: portal.openapi).
 UPLOAD_ERRORS = (
-    orders.NOT_INTERNET_HOSPITAL,
+    pay.NOT_INTERNET_HOSPITAL,
     IDEMPOTENCY_CONFLICT,
     TERMINAL_LOOKUP_UNKNOWN,
     ID_NUMBER_INVALID,
@@ -128,7 +128,7 @@ UPLOAD_ERRORS = (
     *DISEASE_ERRORS,
 )
 REFUND_ERRORS = (
-    orders.ORDER_NOT_FOUND,
+    state.ORDER_NOT_FOUND,
     IDEMPOTENCY_CONFLICT,
     refunds.REFUND_IN_PROGRESS,
     refunds.REFUND_NOT_ALLOWED,
@@ -161,7 +161,7 @@ class HospitalOrdersView(APIView):
             purpose="online order upload",
             fields=["insurance_type", "personal_account"],
         )
-        order, created = orders.order_upload(terminal=terminal, person=patient, **values)
+        order, created = pay.order_upload(terminal=terminal, person=patient, **values)
         return Response(_with_refunds(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -170,7 +170,7 @@ class HospitalOrderView(APIView):
 
     @extend_schema(
         responses={200: OnlineOrderWithRefundsSerializer},
-        extensions=errors(orders.ORDER_NOT_FOUND),
+        extensions=errors(state.ORDER_NOT_FOUND),
         tags=["internet hospital"],
     )
     def get(self, request: Request, number: str) -> Response:
@@ -183,11 +183,11 @@ class HospitalCancelView(APIView):
     @extend_schema(
         request=None,
         responses={200: OnlineOrderWithRefundsSerializer},
-        extensions=errors(orders.ORDER_NOT_FOUND, orders.ORDER_STATE),
+        extensions=errors(state.ORDER_NOT_FOUND, state.ORDER_STATE),
         tags=["internet hospital"],
     )
     def post(self, request: Request, number: str) -> Response:
-        return Response(_with_refunds(orders.order_cancel(terminal=_terminal(request), number=number)))
+        return Response(_with_refunds(pay.order_cancel(terminal=_terminal(request), number=number)))
 
 
 class HospitalRefundView(APIView):
@@ -225,7 +225,7 @@ class NotifyEndpointView(APIView):
     @extend_schema(
         request=EndpointSerializer,
         responses={200: NotifyEndpointAnswerSerializer},
-        extensions=errors(orders.NOT_INTERNET_HOSPITAL, NOTIFY_URL_INVALID),
+        extensions=errors(pay.NOT_INTERNET_HOSPITAL, NOTIFY_URL_INVALID),
         tags=["internet hospital"],
     )
     def put(self, request: Request) -> Response:
@@ -234,7 +234,7 @@ class NotifyEndpointView(APIView):
         url = data.validated_data["url"]
         terminal = _terminal(request)
         if terminal.institution.kind != "internet_hospital":
-            raise DomainError(orders.NOT_INTERNET_HOSPITAL)
+            raise DomainError(pay.NOT_INTERNET_HOSPITAL)
         secret = endpoint_register(institution=terminal.institution, url=url)
         return Response(NotifyEndpointAnswerSerializer({"url": url, "secret": secret}).data)
 
@@ -256,7 +256,7 @@ def _patient_order(request: Request, number: str) -> tuple[OnlineOrder, Person]:
     payer = _payer(request)
     order = OnlineOrder.objects.filter(number=number, person_id__in=_patients(payer)).first()
     if order is None:
-        raise DomainError(orders.ORDER_NOT_FOUND)
+        raise DomainError(state.ORDER_NOT_FOUND)
     return order, payer
 
 
@@ -285,7 +285,7 @@ class MyOrderView(APIView):
 
     @extend_schema(
         responses={200: MyOrderSerializer},
-        extensions=errors(orders.ORDER_NOT_FOUND),
+        extensions=errors(state.ORDER_NOT_FOUND),
         tags=["online payment"],
     )
     def get(self, request: Request, number: str) -> Response:
@@ -293,7 +293,7 @@ class MyOrderView(APIView):
         shown: dict[str, Any] = {"order": order}
         if order.status == OnlineOrder.Status.PRE_SETTLED:
             try:
-                shown["split_now"] = split_shown(orders.order_split(order=order))
+                shown["split_now"] = split_shown(pay.order_split(order=order))
             except DomainError as refusal:  # e.g. the disease's recognition ended since the upload
                 shown["split_now"] = None
                 shown["cannot_pay"] = {"code": refusal.code, "message": refusal.message()}
@@ -316,16 +316,14 @@ class AuthorizeView(APIView):
     @extend_schema(
         request=AuthorizeSerializer,
         responses={201: AuthorizationSerializer},
-        extensions=errors(
-            orders.ORDER_NOT_FOUND, orders.ORDER_STATE, orders.ORDER_EXPIRED, POLICY_MISSING, *DISEASE_ERRORS
-        ),
+        extensions=errors(state.ORDER_NOT_FOUND, state.ORDER_STATE, pay.ORDER_EXPIRED, POLICY_MISSING, *DISEASE_ERRORS),
         tags=["online payment"],
     )
     def post(self, request: Request, number: str) -> Response:
         data = AuthorizeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order, payer = _patient_order(request, number)
-        raw, auth, split = orders.order_authorize(
+        raw, auth, split = pay.order_authorize(
             order=order, payer=payer, use_personal_account=data.validated_data["use_personal_account"]
         )
         return Response(
@@ -352,13 +350,13 @@ class PayView(APIView):
         request=PaySerializer,
         responses={200: OnlineOrderSerializer},
         extensions=errors(
-            orders.ORDER_NOT_FOUND,
-            orders.AUTH_INVALID,
-            orders.ORDER_STATE,
-            orders.ORDER_EXPIRED,
-            orders.SPLIT_CHANGED,
-            orders.CHANNEL_UNAVAILABLE,
-            orders.CHANNEL_UNKNOWN,
+            state.ORDER_NOT_FOUND,
+            pay.AUTH_INVALID,
+            state.ORDER_STATE,
+            pay.ORDER_EXPIRED,
+            pay.SPLIT_CHANGED,
+            pay.CHANNEL_UNAVAILABLE,
+            pay.CHANNEL_UNKNOWN,
             INSUFFICIENT_BALANCE,
             BENEFITS_ALREADY_RECORDED,
             POLICY_MISSING,
@@ -370,7 +368,7 @@ class PayView(APIView):
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _, payer = _patient_order(request, number)
-        order = orders.order_pay(
+        order = pay.order_pay(
             order_number=number,
             payer=payer,
             pay_auth_no=data.validated_data["pay_auth_no"],
@@ -395,14 +393,14 @@ class ChannelNotifyView(View):
         if used > settings.NOTIFY_PER_MINUTE_PER_ADDRESS:
             return _answer(channel.notify_answer(accepted=False, message="too many notifies", status=429))
         try:
-            ok, outcome = notify_receive(
+            heard = notify_receive(
                 channel_name=channel_name, headers=headers_from_meta(request.META), body=request.body
             )
         except DatabaseError:
             logger.exception("notify not processed (database); the channel will retry")
-            ok, outcome = False, "busy"
-        status = 200 if ok else (503 if outcome == "busy" else 400)
-        return _answer(channel.notify_answer(accepted=ok, message=outcome, status=status))
+            return _answer(channel.notify_answer(accepted=False, message="busy", status=503))
+        status = 200 if heard.accepted else 400
+        return _answer(channel.notify_answer(accepted=heard.accepted, message=heard.message, status=status))
 
 
 def _answer(answer: NotifyAnswer) -> HttpResponse:

@@ -179,7 +179,7 @@ def _bind_households() -> None:
 
 def _demo_bills(progress: Callable[[str], None]) -> Person | None:
     """Two bills from the demo internet hospital waiting for an employee in 340600 (idempotent)."""
-    from payments.online.orders import order_upload
+    from payments.online.pay import order_upload
     from vouchers.models import Voucher
 
     terminal = Terminal.objects.filter(key_id="DEMO-I34060200015").first()

@@ -1,7 +1,7 @@
 """The personal-account statement (消费明细): entries in words, with filters by month and kind.
 
 A raw ledger entry says "payment -920.50" also while that money only waits in the region's held account
-for a bill's cash part (payments/online/orders.py: ``_hold_insurance``). Here each entry is read in its
+for a bill's cash part (payments/online/pay.py: ``_hold_insurance``). Here each entry is read in its
 context, from the ledger alone:
 
 - a *hold*: a payment whose other leg credits a held account (在途冻结). While no settlement has taken

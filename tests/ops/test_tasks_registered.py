@@ -7,6 +7,7 @@ import pathlib
 
 from django.conf import settings
 
+from payments.online.jobs import Job
 from portal.celery import app
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -29,9 +30,18 @@ def _tasks_defined_in_the_code() -> set[str]:
                     explicit = None
                     if isinstance(decorator, ast.Call):
                         named = [k.value for k in decorator.keywords if k.arg == "name"]
-                        explicit = named[0].value if named and isinstance(named[0], ast.Constant) else None
+                        explicit = _name(named[0]) if named else None
                     names.add(explicit or f"{module}.{node.name}")
     return names
+
+
+def _name(node: ast.expr) -> str | None:
+    """A task's ``name=``: a string, or a member of online payment's ``Job`` names (``Job.START_CASH_REFUND``)."""
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Job":
+        return Job[node.attr].value
+    raise AssertionError(f"a task name the scan cannot read: {ast.dump(node)}")
 
 
 def _registered_by_a_worker() -> set[str]:
@@ -52,3 +62,10 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     schedule = settings.CELERY_BEAT_SCHEDULE
     unknown = {name: entry["task"] for name, entry in schedule.items() if entry["task"] not in registered}
     assert not unknown, f"beat entries naming unregistered tasks: {unknown}"
+
+
+def test_every_job_a_service_asks_for_has_its_task() -> None:
+    """Online payment's services queue tasks by ``Job`` name (they sit below the tasks): each name is a task."""
+    registered = _registered_by_a_worker()
+    assert {job.value for job in Job} <= registered, sorted({job.value for job in Job} - registered)
+    assert {job.value for job in Job} <= _tasks_defined_in_the_code()

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from celery._state import _set_task_join_will_block
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
@@ -111,7 +110,7 @@ def test_a_notify_processed_twice_settles_once(django_capture_on_commit_callback
     stored = ChannelNotification.objects.get()
     assert stored.outcome == "settled"
     assert process_notification.delay(stored.pk).get() == "done"
-    assert notifies.notification_process(notification_id=stored.pk, received_at=stored.received_at) == "done"
+    assert notifies.notification_process(notification_id=stored.pk, received_at=stored.received_at).result == "done"
     again = _post(order, notify)  # the channel's retry: the same notify id
     assert again.status_code == 200 and again.json()["code"] == "SUCCESS"
     duplicate = ChannelNotification.objects.get(outcome="duplicate")
@@ -297,15 +296,10 @@ def test_drains_helpers_and_the_sweep_at_once_settle_each_notify_exactly_once(mo
         lambda: notifies.notifications_sweep(older_than=timedelta(0)),
     ]
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        # Eager tasks (the hospital's paid event) ran in several threads at once: Celery's process-wide
-        # "inside a task" flag, set and restored around each, can be left up. Later tests call .get().
-        _set_task_join_will_block(False)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert len(taken) == 4
     assert OnlineOrder.objects.filter(status="settled").count() == 24
     stored = ChannelNotification.objects.filter(notify_id__isnull=False)

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from payments.online.confirm import _release_insurance, order_close, order_query_late
 from payments.online.models import ChannelNotification, OnlineOrder, OnlineRefund
-from payments.online.orders import _locked, _release_insurance, move, order_close
+from payments.online.state import locked, move
 from portal.ledger.selectors import account_balance, accounts_out_of_step, personal_account, unbalanced_transactions
 from portal.ledger.services import institution_account
 from portal.people.services import person_user
@@ -131,7 +132,6 @@ def test_partial_then_full_refund_return_every_part(standin) -> None:
 
 
 def test_a_dropped_notify_is_resolved_by_querying(standin) -> None:
-    from payments.online.orders import order_query_late
 
     person, _, body = mixed_order()
     number = body["order"]
@@ -212,7 +212,7 @@ def test_a_payment_that_arrives_after_close_is_refunded_automatically(standin) -
     from django.db import transaction
 
     with transaction.atomic():
-        order = _locked(number=number)
+        order = locked(number=number)
         _release_insurance(order)
         move(order, OnlineOrder.Status.CLOSED, note="closed blind (test)")
     standin.release_notifies()

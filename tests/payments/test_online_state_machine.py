@@ -20,7 +20,7 @@ from payments.benefits.models import BenefitUsage
 from payments.channels import factory
 from payments.channels.alipay.dev import dev_standin as alipay_standin
 from payments.channels.wechatpay.standin import dev_standin
-from payments.online import orders, refunds
+from payments.online import confirm, pay, refunds
 from payments.online.models import OnlineOrder, OnlineRefund, OrderEvent
 from payments.online.notifies import notify_receive
 from payments.online.reconcile import reconcile
@@ -103,7 +103,7 @@ class OnlinePayments(RuleBasedStateMachine):
             # Drain: every notify delivered, late orders and refunds queried; then nothing may differ.
             self.deliver_all()
             for number in list(self.numbers):
-                orders.order_query_late(number=number)
+                confirm.order_query_late(number=number)
             for number in refunds.refunds_needing_a_query():
                 refunds.refund_query(number=number)
             self.deliver_all()
@@ -123,7 +123,7 @@ class OnlinePayments(RuleBasedStateMachine):
 
     @rule(amount=st.sampled_from([5_000, 30_000, 60_000]))
     def create(self, amount: int) -> None:
-        order, _ = orders.order_upload(
+        order, _ = pay.order_upload(
             terminal=self.hospital,
             person=self.person,
             idempotency_key=f"sm-{next(_keys)}",
@@ -137,8 +137,8 @@ class OnlinePayments(RuleBasedStateMachine):
     def authorise_and_pay(self, index: int) -> None:
         order = OnlineOrder.objects.get(number=self.numbers[index % len(self.numbers)])
         try:
-            raw, _, _ = orders.order_authorize(order=order, payer=self.person)
-            orders.order_pay(order_number=order.number, payer=self.person, pay_auth_no=raw)
+            raw, _, _ = pay.order_authorize(order=order, payer=self.person)
+            pay.order_pay(order_number=order.number, payer=self.person, pay_auth_no=raw)
         except DomainError as error:
             assert error.code in {"order_state_refused", "split_changed", "insufficient_balance"}, error.code
 
@@ -195,7 +195,7 @@ class OnlinePayments(RuleBasedStateMachine):
     @precondition(lambda self: self.numbers)
     @rule(index=st.integers(0, 50))
     def close(self, index: int) -> None:
-        orders.order_close(number=self.numbers[index % len(self.numbers)], reason="state machine")
+        confirm.order_close(number=self.numbers[index % len(self.numbers)], reason="state machine")
 
     @rule()
     def reconcile_today(self) -> None:

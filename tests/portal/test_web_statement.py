@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from payments.online import orders
+from payments.online import confirm
 from payments.online.models import OnlineOrder
 from portal.family.deduction import family_deduct
 from portal.ledger.models import LedgerAccount, LedgerEntry
@@ -28,7 +28,7 @@ def held_bill(
     person: Person, *, personal_fen: int = 92_050, cash_fen: int = 1_000, payer: Person | None = None
 ) -> OnlineOrder:
     """An internet-hospital bill whose cash part is awaited: its personal-account part held, as
-    ``payments.online.orders._hold_insurance`` does it."""
+    ``payments.online.pay._hold_insurance`` does it."""
     terminal, _ = factories.terminal(of=factories.institution(kind="internet_hospital", level="3"), kind="system")
     order = OnlineOrder.objects.create(
         institution=terminal.institution,
@@ -81,7 +81,7 @@ class TestApi:
         me = factories.person(balance_fen=100_000)
         order = held_bill(me)
         assert (
-            orders.cash_confirmed(order_number=order.number, transaction_id="T1", amount_fen=1_000, source="test")
+            confirm.cash_confirmed(order_number=order.number, transaction_id="T1", amount_fen=1_000, source="test")
             == "settled"
         )
         first = resident_api(me).get(URL, headers={"Accept-Language": "en"}).json()["results"][0]
@@ -94,7 +94,7 @@ class TestApi:
     def test_a_closed_bill_shows_the_hold_given_back(self, resident_api: Any) -> None:
         me = factories.person(balance_fen=100_000)
         order = held_bill(me)
-        assert orders._close_locked(number=order.number, reason="test") == "closed"
+        assert confirm._close_locked(number=order.number, reason="test") == "closed"
         results = resident_api(me).get(URL).json()["results"]
         assert [(r["state"], r["category"]) for r in results[:2]] == [("done", "hold"), ("released", "hold")]
         assert results[0]["title"].startswith("解冻退回") and results[0]["amount"]["fen"] == 92_050

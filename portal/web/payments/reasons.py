@@ -6,7 +6,7 @@ for the common ones, what the resident can do. The personal accounts: nothing le
 choice, no account, or no balance. Cash (WeChat Pay or Alipay, the payer's choice): insurance and the
 accounts paid it all.
 
-Nothing here decides a payment rule; it reads what ``payments.online.orders`` and the engine decided.
+Nothing here decides a payment rule; it reads what ``payments.online.pay`` and the engine decided.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db.models import Sum
 from payments.benefits.engine import REASONS, Breakdown
 from payments.benefits.models import BenefitUsage
 from payments.benefits.schemes import ASSISTANCE
-from payments.online import orders
+from payments.online import pay
 from payments.online.models import OnlineOrder
 from portal.errors import Bilingual, DomainError
 from portal.family.deduction import payment_sources
@@ -90,7 +90,7 @@ def fund_why_paid(order: OnlineOrder) -> list[tuple[str, str]]:
     if counted:
         pairs.append(("deductible", counted))
     try:
-        breakdown = orders.order_breakdown(order=order)
+        breakdown = pay.order_breakdown(order=order)
     except DomainError:  # e.g. a recognition that has ended since: keep what the usage says
         breakdown = None
     if breakdown is not None:
@@ -142,4 +142,4 @@ def cash_why(*, cash_fen: int, total_fen: int) -> str:
 def declined_personal(order: OnlineOrder) -> bool:
     """The payer left the personal accounts out when paying (the used authorisation keeps the choice)."""
     used = order.authorizations.filter(used_at__isnull=False).order_by("-id").values_list("split", flat=True).first()
-    return isinstance(used, dict) and used.get(orders.NO_PERSONAL_ACCOUNT) is False
+    return isinstance(used, dict) and used.get(pay.NO_PERSONAL_ACCOUNT) is False

@@ -20,7 +20,7 @@ from django.utils.text import capfirst
 from payments.benefits.engine import Breakdown
 from payments.channels import factory
 from payments.online.models import OnlineOrder
-from payments.online.orders import Split
+from payments.online.pay import Split
 from payments.online.words import EXPIRED_WORDS, status_words
 from payments.settlement.models import Settlement
 from portal.errors import Bilingual, DomainError, localized_label

@@ -1,7 +1,7 @@
 """Residents' payments pages: bills from internet hospitals, paying them, and the orders' receipts.
 
-Thin views over ``payments.online.orders`` (split, authorise, pay, query), mirroring the resident API in
-``payments/online/views.py``. Counter settlements are in ``settlements.py``.
+Thin views over ``payments.online.pay`` and ``confirm`` (split, authorise, pay, query, cancel), mirroring the
+resident API in ``payments/online/views.py``. Counter settlements are in ``settlements.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from payments.channels import factory
-from payments.online import orders
+from payments.online import confirm, pay, state
 from payments.online.models import OnlineOrder
 from payments.settlement.models import Settlement
 from portal.clientip import client_ip
@@ -94,7 +94,7 @@ def _uses_personal(request: HttpRequest) -> bool:
 
 # Why a bill was closed (the note of its move to closed), and what the resident can do now.
 CLOSED_WHY: list[tuple[str, Bilingual]] = [
-    (orders.PAYER_CANCELLED, Bilingual("您取消了这笔支付。", "You cancelled this payment.")),
+    (confirm.PAYER_CANCELLED, Bilingual("您取消了这笔支付。", "You cancelled this payment.")),
     ("cancelled by the hospital", Bilingual("医院撤销了这张账单。", "The hospital withdrew this bill.")),
     (
         "expired",
@@ -180,7 +180,7 @@ def _order_page(
     me = _me(request)
     expired = past_deadline(order)
     errors: dict[str, str] = {}
-    if error and error.code == orders.CHANNEL_UNKNOWN:
+    if error and error.code == pay.CHANNEL_UNKNOWN:
         # The way to pay is a field of the form: the error summary links to it (or, with nothing to choose, says so).
         errors["channel" if len(offered()) > 1 else "form"] = CHOOSE_CHANNEL.localized().format(channel=offered_words())
         error = None
@@ -189,7 +189,7 @@ def _order_page(
         "row": order_row(order, me),
         "items": [(i.name, i.code, fen_to_yuan(i.amount_fen)) for i in order.items.all()],
         # Past the deadline the page itself says so (and what to do): no second, shorter refusal above it.
-        "error": error.message() if error and not (expired and error.code == orders.ORDER_EXPIRED) else "",
+        "error": error.message() if error and not (expired and error.code == pay.ORDER_EXPIRED) else "",
         "errors": errors,
         "expired": expired,
         "words": _channel_words(order_channel(order)),
@@ -214,15 +214,15 @@ def _order_page(
     }
     if order.status == OnlineOrder.Status.PRE_SETTLED:
         personal = _uses_personal(request)
-        context["may_pay"] = not expired and orders.may_pay_for(payer=me, patient=order.person)
+        context["may_pay"] = not expired and pay.may_pay_for(payer=me, patient=order.person)
         context["use_personal"] = personal
         context["channel"] = _chosen_channel(request)
         context["channels"] = [{"name": name, "label": channel_label(name)} for name in offered()]
         try:
-            breakdown = orders.order_breakdown(order=order)
-            split = orders.order_split(order=order, use_personal_account=personal)
+            breakdown = pay.order_breakdown(order=order)
+            split = pay.order_split(order=order, use_personal_account=personal)
             # The choice is offered only when the personal accounts would pay something.
-            usual = split if personal else orders.order_split(order=order)
+            usual = split if personal else pay.order_split(order=order)
         except DomainError as refusal:
             context["error"] = context["error"] or refusal.message()
             context["may_pay"] = False
@@ -239,7 +239,7 @@ def _order_page(
     else:
         context["parts"] = order_parts(order)
     if order.status == OnlineOrder.Status.AWAITING_CASH:
-        context["may_cancel"] = orders.may_pay_for(payer=me, patient=order.person)
+        context["may_cancel"] = pay.may_pay_for(payer=me, patient=order.person)
         if order.h5_url and not expired:
             context["h5_url"] = _h5(request, order)
     return render(request, "web/payments/order.html", context, status=status)
@@ -249,7 +249,7 @@ def _order_page(
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _visible_order(_me(request), number)
     if order is None:
-        return not_found(request, orders.ORDER_NOT_FOUND)
+        return not_found(request, state.ORDER_NOT_FOUND)
     return _order_page(request, order)
 
 
@@ -276,7 +276,7 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     me = _me(request)
     order = _visible_order(me, number)
     if order is None:
-        return not_found(request, orders.ORDER_NOT_FOUND)
+        return not_found(request, state.ORDER_NOT_FOUND)
     again = _already_confirmed(request, order)
     if again is not None:
         return again
@@ -285,11 +285,11 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
     channel = request.POST.get("channel") or default_channel(request)
     try:
         if channel not in offered():
-            raise DomainError(orders.CHANNEL_UNKNOWN, channel=channel)  # refused before anything is authorised
-        raw, _, split = orders.order_authorize(order=order, payer=me, use_personal_account=personal)
+            raise DomainError(pay.CHANNEL_UNKNOWN, channel=channel)  # refused before anything is authorised
+        raw, _, split = pay.order_authorize(order=order, payer=me, use_personal_account=personal)
         if request.POST.get("split", "") != split_digest(split):
-            raise DomainError(orders.SPLIT_CHANGED)  # what the payer saw is not what they would authorise now
-        order = orders.order_pay(
+            raise DomainError(pay.SPLIT_CHANGED)  # what the payer saw is not what they would authorise now
+        order = pay.order_pay(
             order_number=order.number,
             payer=me,
             pay_auth_no=raw,
@@ -298,7 +298,7 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
         )
     except DomainError as error:
         order.refresh_from_db()
-        if error.code == orders.ORDER_STATE:
+        if error.code == state.ORDER_STATE:
             again = _already_confirmed(request, order)  # a second click that lost the race to the first
             if again is not None:
                 return again
@@ -311,15 +311,15 @@ def order_pay(request: HttpRequest, number: str) -> HttpResponse:
 
 
 CANCEL_OUTCOMES = {
-    "closed": Bilingual(
+    confirm.Close.CLOSED: Bilingual(
         "已取消支付。冻结的医保和个人账户款项已退回，没有扣款。",
         "Payment cancelled. What was held from insurance and personal accounts went back; nothing was taken.",
     ),
-    "settled": Bilingual(
+    confirm.Close.SETTLED: Bilingual(
         "您已经在{channel}完成了付款，所以没有取消：这张账单已支付。",
         "Your {channel} payment had already gone through, so nothing was cancelled: this bill is paid.",
     ),
-    "not_closable": Bilingual(
+    confirm.Close.NOT_CLOSABLE: Bilingual(
         "暂时无法取消：{channel}没有应答。请稍后再试，在此之前请不要继续付款。",
         "Could not cancel yet: {channel} did not answer. Try again shortly, and do not pay in the meantime.",
     ),
@@ -333,7 +333,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     me = _me(request)
     order = _visible_order(me, number)
     if order is None:
-        return not_found(request, orders.ORDER_NOT_FOUND)
+        return not_found(request, state.ORDER_NOT_FOUND)
     if request.method != "POST":
         if order.status != OnlineOrder.Status.AWAITING_CASH:
             return HttpResponseRedirect(_order_url(number))  # nothing to cancel: the bill says where it stands
@@ -348,12 +348,12 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
             },
         )
     try:
-        outcome = orders.order_payer_cancel(number=order.number, payer=me)
+        outcome = confirm.order_payer_cancel(number=order.number, payer=me)
     except DomainError as error:
         order.refresh_from_db()
         return _order_page(request, order, error=error, status=error.status)
     words = with_channel(CANCEL_OUTCOMES[outcome], order_channel(order))
-    if outcome == "not_closable":
+    if outcome == confirm.Close.NOT_CLOSABLE:
         messages.error(request, words)
     else:
         messages.success(request, words)
@@ -367,11 +367,11 @@ def order_check(request: HttpRequest, number: str) -> HttpResponse:
         return HttpResponseRedirect(_order_url(number))
     order = _visible_order(_me(request), number)
     if order is None:
-        return not_found(request, orders.ORDER_NOT_FOUND)
-    outcome = orders.order_query_late(number=order.number)
-    if outcome == "settled":
+        return not_found(request, state.ORDER_NOT_FOUND)
+    outcome = confirm.order_query_late(number=order.number)
+    if outcome in (confirm.Cash.SETTLED, confirm.Close.SETTLED):
         messages.success(request, Bilingual("支付成功", "Payment confirmed").localized())
-    elif outcome == "closed":
+    elif outcome == confirm.Close.CLOSED:
         messages.info(
             request,
             Bilingual(
@@ -379,7 +379,7 @@ def order_check(request: HttpRequest, number: str) -> HttpResponse:
                 "No payment was found and the time to pay has passed: the bill is closed and what was held went back.",
             ).localized(),
         )
-    elif outcome in ("waiting", "retry later"):
+    elif outcome in (confirm.Query.WAITING, confirm.Query.RETRY_LATER):
         messages.info(
             request, Bilingual("暂未收到支付结果，请稍后再查", "No payment result yet; check again shortly").localized()
         )

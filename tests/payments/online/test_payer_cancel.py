@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from payments.benefits.models import BenefitUsage
-from payments.online import orders
+from payments.online import confirm, state
 from payments.online.models import ChannelNotification, HospitalEvent, OnlineOrder
 from portal.errors import DomainError
 from portal.family.models import FamilyBinding
@@ -60,10 +60,10 @@ def usage_of(number: str) -> tuple[int, int]:
 def test_cancelling_a_held_payment_gives_back_everything_it_held(standin, resident_api) -> None:
     me, spouse, number = held_order(resident_api)
     assert usage_of(number)[1] == 15_000  # the fund's share, held
-    assert orders.order_payer_cancel(number=number, payer=me) == "closed"
+    assert confirm.order_payer_cancel(number=number, payer=me) == "closed"
     order = OnlineOrder.objects.get(number=number)
     assert order.status == "closed" and order.closed_at
-    assert order.events.filter(to_status="closed").get().note == orders.PAYER_CANCELLED
+    assert order.events.filter(to_status="closed").get().note == confirm.PAYER_CANCELLED
     assert account_balance(account_id=personal_account(person=me).pk) == 6_000
     assert account_balance(account_id=personal_account(person=spouse).pk) == 4_000
     assert usage_of(number) == (0, 0)  # the year's fund usage is given back
@@ -71,8 +71,8 @@ def test_cancelling_a_held_payment_gives_back_everything_it_held(standin, reside
     assert HospitalEvent.objects.filter(order=order, kind="closed").exists()
     invariants_hold()
     # A second click (or the expiry job afterwards) changes nothing.
-    assert orders.order_payer_cancel(number=number, payer=me) == "closed"
-    assert orders.order_close(number=number, reason="expired unpaid") == "not_closable"
+    assert confirm.order_payer_cancel(number=number, payer=me) == "closed"
+    assert confirm.order_close(number=number, reason="expired unpaid") == "not_closable"
     assert account_balance(account_id=personal_account(person=me).pk) == 6_000
     invariants_hold()
 
@@ -81,14 +81,14 @@ def test_cash_paid_before_the_cancel_settles_the_bill_instead(standin, resident_
     me, _, number = held_order(resident_api)
     standin.hold_notifies()
     standin.pay(number)  # paid in WeChat; its notify not here yet
-    assert orders.order_payer_cancel(number=number, payer=me) == "settled"
+    assert confirm.order_payer_cancel(number=number, payer=me) == "settled"
     assert OnlineOrder.objects.get(number=number).status == "settled"
     standin.release_notifies()
     wait_for(lambda: ChannelNotification.objects.filter(processed_at__isnull=False).exists())
     assert ChannelNotification.objects.get().outcome == "already"  # settled once
     assert OnlineOrder.objects.get(number=number).status == "settled"
     assert account_balance(account_id=personal_account(person=me).pk) == 0  # spent, not given back
-    assert orders.order_payer_cancel(number=number, payer=me) == "settled"  # asking again says the same
+    assert confirm.order_payer_cancel(number=number, payer=me) == "settled"  # asking again says the same
     invariants_hold()
 
 
@@ -96,7 +96,7 @@ def test_cash_paid_between_the_query_and_the_close_settles_the_bill(standin, res
     """The race the other way round: the channel says "not paid", the payer pays that instant, and the
     channel then refuses to close a paid order (ORDERPAID): the bill settles, nothing is released."""
     me, _, number = held_order(resident_api)
-    channel = orders.channel_of(OnlineOrder.objects.get(number=number))
+    channel = state.channel_of(OnlineOrder.objects.get(number=number))
     real_query = channel.query_order
     calls = {"n": 0}
 
@@ -108,8 +108,8 @@ def test_cash_paid_between_the_query_and_the_close_settles_the_bill(standin, res
         return answer
 
     monkeypatch.setattr(channel, "query_order", query_then_pay)
-    monkeypatch.setattr(orders, "channel_of", lambda order: channel)
-    assert orders.order_payer_cancel(number=number, payer=me) == "settled"
+    monkeypatch.setattr(confirm, "channel_of", lambda order: channel)
+    assert confirm.order_payer_cancel(number=number, payer=me) == "settled"
     assert OnlineOrder.objects.get(number=number).status == "settled"
     wait_for(lambda: ChannelNotification.objects.filter(processed_at__isnull=False).exists())
     assert OnlineOrder.objects.get(number=number).status == "settled"
@@ -120,11 +120,11 @@ def test_only_a_payment_waiting_for_its_cash_can_be_cancelled_and_only_by_its_pa
     me, _, number = held_order(resident_api)
     outsider = patient()
     with pytest.raises(DomainError) as refused:
-        orders.order_payer_cancel(number=number, payer=outsider)
+        confirm.order_payer_cancel(number=number, payer=outsider)
     assert refused.value.code == "order_not_found"
     waiting = upload(hospital_client(), me, amounts=(1_000,)).json()["order"]  # not confirmed yet
     with pytest.raises(DomainError) as refused:
-        orders.order_payer_cancel(number=waiting, payer=me)
+        confirm.order_payer_cancel(number=waiting, payer=me)
     assert refused.value.code == "order_state_refused"
     assert refused.value.details == {"status": "pre_settled"}
     assert "待确认支付" in refused.value.message("zh-hans") and "pre_settled" not in refused.value.message("zh-hans")
@@ -137,14 +137,14 @@ def test_a_channel_that_does_not_answer_cancels_nothing(standin, resident_api, m
     from payments.channels.base import ChannelError
 
     me, _, number = held_order(resident_api)
-    channel = orders.channel_of(OnlineOrder.objects.get(number=number))
+    channel = state.channel_of(OnlineOrder.objects.get(number=number))
 
     def down(**kwargs: Any) -> Any:
         raise ChannelError("unavailable", "test: the channel is down")
 
     monkeypatch.setattr(channel, "query_order", down)
-    monkeypatch.setattr(orders, "channel_of", lambda order: channel)
-    assert orders.order_payer_cancel(number=number, payer=me) == "not_closable"
+    monkeypatch.setattr(confirm, "channel_of", lambda order: channel)
+    assert confirm.order_payer_cancel(number=number, payer=me) == "not_closable"
     assert OnlineOrder.objects.get(number=number).status == "awaiting_cash"  # never closed blind
     assert account_balance(account_id=personal_account(person=me).pk) == 0
     invariants_hold()

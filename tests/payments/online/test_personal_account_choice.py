@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from payments.online import orders
+from payments.online import pay
 from payments.online.models import OnlineOrder
 from portal.ledger.selectors import account_balance, personal_account
 from portal.ops.invariants import check_all
@@ -31,8 +31,8 @@ def test_the_split_without_the_personal_account_moves_that_part_to_cash() -> Non
     deductible_met(person)
     number = upload(hospital_client(), person, amounts=(30_000,)).json()["order"]
     order = OnlineOrder.objects.get(number=number)
-    usual = orders.order_split(order=order)
-    without = orders.order_split(order=order, use_personal_account=False)
+    usual = pay.order_split(order=order)
+    without = pay.order_split(order=order, use_personal_account=False)
     assert (usual.fund_fen, usual.personal_fen, usual.cash_fen) == (15_000, 10_000, 5_000)
     assert (without.fund_fen, without.personal_fen, without.cash_fen) == (15_000, 0, 15_000)
     assert without.personal_by_owner == () and without.total_fen == usual.total_fen
@@ -80,10 +80,10 @@ def test_an_authorisation_keeps_the_choice_it_was_given(resident_api) -> None:
     recomputes the split the same way and finds it unchanged."""
     person = patient(insurance_type="employee", balance_fen=100_000)
     order = OnlineOrder.objects.get(number=upload(hospital_client(), person, amounts=(30_000,)).json()["order"])
-    _, auth, split = orders.order_authorize(order=order, payer=person, use_personal_account=False)
-    assert auth.split[orders.NO_PERSONAL_ACCOUNT] is False and split.personal_fen == 0
-    _, usual, _ = orders.order_authorize(order=order, payer=person)
-    assert orders.NO_PERSONAL_ACCOUNT not in usual.split  # the stored form of the old authorisations
+    _, auth, split = pay.order_authorize(order=order, payer=person, use_personal_account=False)
+    assert auth.split[pay.NO_PERSONAL_ACCOUNT] is False and split.personal_fen == 0
+    _, usual, _ = pay.order_authorize(order=order, payer=person)
+    assert pay.NO_PERSONAL_ACCOUNT not in usual.split  # the stored form of the old authorisations
     bad = resident_api(person).post(
         f"/api/v1/payments/orders/{order.number}/authorize", {"use_personal_account": "perhaps"}, format="json"
     )

@@ -1,45 +1,41 @@
-"""Internet-hospital orders: upload, split, authorise, pay, confirm the cash, close.
+"""Internet-hospital orders, upload and pay: the hospital uploads fee details, the order is split (fund,
+assistance, personal accounts, cash), the payer authorises that split and pays.
 
 The insurance legs (fund and assistance usage, personal accounts) are *held* when the cash payment
 starts: benefit usage is recorded and the personal-account money moves to the region's held account.
-They are committed (fund and held money to the hospital) only when the cash is confirmed; closing
-releases them. An insurance-only order settles at once.
-
-Rules: the lock order of portal.concurrency (the order row, then the person, then accounts in id order);
-never call the channel while holding a lock (channel calls happen before the locking transaction or
-after it commits). Services that lock are retried on a deadlock, then refused with ``busy_retry``.
+They are committed (fund and held money to the hospital) when the cash is confirmed (``confirm``), or at
+once for an insurance-only order; closing releases them. Services that lock are retried on a deadlock,
+then refused with ``busy_retry``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payments.benefits.engine import Breakdown, Item, Visit
 from payments.benefits.selectors import with_first_self_pay
-from payments.benefits.services import benefit_commit, benefit_estimate, benefit_release
-from payments.channels.base import CashChannel, ChannelError, TradeState
-from payments.channels.factory import WECHATPAY, get_channel, notify_url
+from payments.benefits.services import benefit_commit, benefit_estimate
+from payments.channels.base import ChannelError
 from payments.channels.factory import enabled as enabled_channels
+from payments.channels.factory import notify_url
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineOrderItem, OrderEvent, PayAuthorization
-from payments.online.words import status_words
+from payments.online.state import channel_of, hospital_event, locked, move, note, state_refused
 from payments.settlement.entitlement import backing
 from portal.concurrency import lock_accounts, lock_person, retry_on_conflict
 from portal.errors import DomainError, define
-from portal.family.deduction import family_deduct, family_refund, payment_sources
+from portal.family.deduction import family_deduct, payment_sources
 from portal.institutions.models import Institution, Terminal
 from portal.ledger.models import LedgerAccount, LedgerTransaction
 from portal.ledger.services import IDEMPOTENCY_CONFLICT, Leg, institution_account, ledger_post, region_account
 from portal.people.models import Person
-from portal.transitions import transition
 from vouchers.family import may_act_for
 
 PAY_WINDOW = timedelta(minutes=15)
@@ -52,13 +48,6 @@ NOT_INTERNET_HOSPITAL = define(
     403,
     "仅定点互联网医院可使用医保移动支付",
     "Only designated internet hospitals can take insurance payments online",
-)
-ORDER_NOT_FOUND = define("order_not_found", 404, "未找到该订单", "No such order")
-ORDER_STATE = define(
-    "order_state_refused",
-    409,
-    "这笔账单当前为“{status}”，不能进行这一步。请返回账单查看",
-    "This bill is now “{status}”, so this step is not possible. Go back to the bill to see where it stands",
 )
 AUTH_INVALID = define(
     "pay_auth_invalid",
@@ -110,44 +99,7 @@ class Split:
 
 
 def _hash(data: Any) -> str:
-    import json
-
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def state_refused(status: str) -> DomainError:
-    """``order_state_refused`` with the status in the resident's words (the raw value in ``details``)."""
-    return DomainError(ORDER_STATE, details={"status": status}, status=status_words(status))
-
-
-def move(order: OnlineOrder, new: str, *, note: str = "", **fields: Any) -> OnlineOrder:
-    """Compare-and-set along a declared transition, with a history row. Call inside a transaction."""
-    return transition(
-        order,
-        new,
-        transitions=OnlineOrder.TRANSITIONS,
-        refused=state_refused,
-        history=lambda old, to: OrderEvent.objects.create(order=order, from_status=old, to_status=to, note=note[:200]),
-        **fields,
-    )
-
-
-def hospital_event(order: OnlineOrder, kind: str, **extra: Any) -> HospitalEvent:
-    """Queue a signed notification to the hospital, sent after commit."""
-    from payments.online.tasks import deliver_hospital_event
-
-    payload = {
-        "order": order.number,
-        "status": order.status,
-        "total": order.total_fen,
-        "fund": order.fund_fen + order.assistance_fen,
-        "personal": order.personal_fen,
-        "cash": order.cash_fen,
-        **extra,
-    }
-    event = HospitalEvent.objects.create(order=order, kind=kind, payload=payload)
-    transaction.on_commit(lambda: deliver_hospital_event.delay(event.pk))
-    return event
 
 
 # --- Upload and split --------------------------------------------------------------------------
@@ -298,21 +250,11 @@ def order_split(*, order: OnlineOrder, use_personal_account: bool = True) -> Spl
 def order_cancel(*, terminal: Terminal, number: str) -> OnlineOrder:
     """The hospital cancels an upload (6401) before the patient pays."""
     with transaction.atomic():
-        order = _locked(number=number, institution_id=terminal.institution_id)
+        order = locked(number=number, institution_id=terminal.institution_id)
         if order.status not in (OnlineOrder.Status.SAVED, OnlineOrder.Status.PRE_SETTLED):
             raise state_refused(order.status)
         move(order, OnlineOrder.Status.CLOSED, note="cancelled by the hospital", closed_at=timezone.now())
         hospital_event(order, HospitalEvent.Kind.CLOSED, reason="cancelled")
-    return order
-
-
-def _locked(*, number: str, institution_id: int | None = None) -> OnlineOrder:
-    qs = OnlineOrder.objects.select_for_update(no_key=True).filter(number=number)
-    if institution_id is not None:
-        qs = qs.filter(institution_id=institution_id)
-    order = qs.first()
-    if order is None:
-        raise DomainError(ORDER_NOT_FOUND)
     return order
 
 
@@ -379,7 +321,7 @@ def order_pay(
 def _pay_and_hold(*, order_number: str, payer: Person, digest: str, channel: str) -> OnlineOrder:
     """The locked part of paying: the authorisation used, the legs held (or the order settled)."""
     with transaction.atomic():
-        order = _locked(number=order_number)
+        order = locked(number=order_number)
         used = PayAuthorization.objects.filter(
             token_hash=digest, order=order, payer=payer, used_at__isnull=True, expires_at__gt=timezone.now()
         ).update(used_at=timezone.now())
@@ -406,16 +348,11 @@ def _pay_and_hold(*, order_number: str, payer: Person, digest: str, channel: str
                 personal_fen=split.personal_fen,
                 cash_fen=split.cash_fen,
             )
-            OrderEvent.objects.create(
-                order=order,
-                from_status=order.status,
-                to_status=order.status,
-                note="split updated to the one authorised",
-            )
+            note(order, "split updated to the one authorised")
             order.refresh_from_db()
         _hold_insurance(order, split)
         if split.cash_fen == 0:
-            _commit_insurance(order)
+            commit_insurance(order)
             move(order, OnlineOrder.Status.SETTLED, note="insurance only", settled_at=timezone.now())
             hospital_event(order, HospitalEvent.Kind.PAID)
             return order
@@ -427,11 +364,6 @@ def _pay_and_hold(*, order_number: str, payer: Person, digest: str, channel: str
             channel=channel,
         )
     return order
-
-
-def channel_of(order: OnlineOrder) -> CashChannel:
-    """The channel the order's cash went through (its refunds go back the same way)."""
-    return get_channel(order.channel or WECHATPAY)
 
 
 def _held_account(order: OnlineOrder) -> LedgerAccount:
@@ -460,7 +392,7 @@ def _hold_insurance(order: OnlineOrder, split: Split) -> None:
         order.hold_transaction = hold
 
 
-def _commit_insurance(order: OnlineOrder) -> None:
+def commit_insurance(order: OnlineOrder) -> None:
     """The cash is confirmed (or there is none): fund, assistance and held money go to the hospital."""
     receivable = institution_account(institution=order.institution)
     region = order.person.region
@@ -481,193 +413,3 @@ def _commit_insurance(order: OnlineOrder) -> None:
             memo="online order settled",
             beneficiary=order.person,
         )
-
-
-def _release_insurance(order: OnlineOrder) -> None:
-    """Closing before the cash was confirmed: held personal money back to its owners, benefits restored."""
-    if order.hold_transaction_id is not None:
-        family_refund(payment_id=order.hold_transaction_id, reference=f"{order.number}:release")
-    benefit_release(reference=order.number)
-
-
-@retry_on_conflict
-def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, source: str) -> str:
-    """The channel says the cash is paid (notify, query or reconciliation). Idempotent.
-
-    Returns what happened: ``settled``, ``already``, ``late_payment_refunded`` or ``amount_mismatch``.
-    """
-    from payments.online.refunds import refund_late_payment
-
-    with transaction.atomic():
-        order = _locked(number=order_number)
-        if order.channel_transaction_id and order.status != OnlineOrder.Status.CLOSED:
-            return "already"
-        if amount_fen != order.cash_fen:
-            if order.status == OnlineOrder.Status.AWAITING_CASH:
-                move(
-                    order,
-                    OnlineOrder.Status.NEEDS_ATTENTION,
-                    attention=f"paid {amount_fen} fen, expected {order.cash_fen} ({source})",
-                )
-            return "amount_mismatch"
-        if order.status == OnlineOrder.Status.CLOSED:
-            if order.channel_transaction_id:
-                return "already"
-            OnlineOrder.objects.filter(pk=order.pk).update(
-                channel_transaction_id=transaction_id, cash_paid_at=timezone.now()
-            )
-            OrderEvent.objects.create(
-                order=order,
-                from_status="closed",
-                to_status="closed",
-                note=f"cash paid after close ({source}): refunding",
-            )
-            refund_late_payment(order=order, amount_fen=amount_fen)
-            return "late_payment_refunded"
-        if order.status != OnlineOrder.Status.AWAITING_CASH:
-            return "already"
-        lock_person(order.person_id)
-        now = timezone.now()
-        move(
-            order,
-            OnlineOrder.Status.CASH_PAID,
-            note=f"cash confirmed by {source}",
-            channel_transaction_id=transaction_id,
-            cash_paid_at=now,
-        )
-        _commit_insurance(order)
-        move(order, OnlineOrder.Status.SETTLED, note="insurance committed", settled_at=now)
-        hospital_event(order, HospitalEvent.Kind.PAID)
-    return "settled"
-
-
-def order_close(*, number: str, reason: str) -> str:
-    """Close an order that is not paid: query the channel first, close there, then release the legs.
-
-    Returns ``closed``, ``settled`` (it was paid after all) or ``not_closable``.
-    """
-    order = OnlineOrder.objects.filter(number=number).first()
-    if order is None:
-        raise DomainError(ORDER_NOT_FOUND)
-    if order.status == OnlineOrder.Status.AWAITING_CASH:
-        channel = channel_of(order)
-        try:
-            trade = channel.query_order(out_trade_no=order.out_trade_no)
-        except ChannelError as error:
-            if error.code != "not_found":
-                return "not_closable"  # try again later; never close blind
-            trade = None
-        if trade is not None and trade.state == TradeState.PAID:
-            cash_confirmed(
-                order_number=number,
-                transaction_id=trade.transaction_id or "",
-                amount_fen=trade.amount_fen,
-                source="query before close",
-            )
-            return "settled"
-        if trade is not None and trade.state != TradeState.CLOSED:
-            try:
-                channel.close_order(out_trade_no=order.out_trade_no)
-            except ChannelError as error:
-                if error.code == "paid":
-                    trade = channel.query_order(out_trade_no=order.out_trade_no)
-                    if trade.state != TradeState.PAID:
-                        return "not_closable"  # refunded there already, or still moving: staff and reconciliation
-                    cash_confirmed(
-                        order_number=number,
-                        transaction_id=trade.transaction_id or "",
-                        amount_fen=trade.amount_fen,
-                        source="paid during close",
-                    )
-                    return "settled"
-                return "not_closable"
-    return _close_locked(number=number, reason=reason)
-
-
-PAYER_CANCELLED = "cancelled by the payer"
-
-
-def order_payer_cancel(*, number: str, payer: Person) -> str:
-    """The payer gives up a payment they started (awaiting cash): the expiry job's path (query the channel,
-    close its order, release the held legs). Safe to repeat and to race a notify: the channel is asked
-    first, so cash already paid settles the order instead.
-
-    Returns ``closed`` (cancelled now, or already closed), ``settled`` (the cash was paid: nothing is
-    cancelled) or ``not_closable`` (the channel could not be asked; nothing changed, try again).
-    """
-    order = OnlineOrder.objects.filter(number=number).select_related("person").first()
-    if order is None or not may_pay_for(payer=payer, patient=order.person):
-        raise DomainError(ORDER_NOT_FOUND)
-    if order.status == OnlineOrder.Status.CLOSED:
-        return "closed"  # a second click, or the expiry job was first
-    if order.status != OnlineOrder.Status.AWAITING_CASH:
-        if order.channel_transaction_id or order.settled_at:
-            return "settled"
-        raise state_refused(order.status)
-    outcome = order_close(number=number, reason=PAYER_CANCELLED)
-    if outcome == "not_closable":
-        order.refresh_from_db()
-        if order.status == OnlineOrder.Status.CLOSED:
-            return "closed"  # closed meanwhile (a concurrent cancel, or the expiry job)
-        if order.channel_transaction_id or order.settled_at:
-            return "settled"  # paid meanwhile (the notify won the race)
-    return outcome
-
-
-@retry_on_conflict
-def _close_locked(*, number: str, reason: str) -> str:
-    """The locked part of closing: held legs released to their owners, the order closed, the hospital told."""
-    with transaction.atomic():
-        order = _locked(number=number)
-        if order.status not in (
-            OnlineOrder.Status.PRE_SETTLED,
-            OnlineOrder.Status.AWAITING_CASH,
-            OnlineOrder.Status.SAVED,
-        ):
-            return "not_closable"
-        if order.status == OnlineOrder.Status.AWAITING_CASH:
-            lock_person(order.person_id)
-            _release_insurance(order)
-        move(order, OnlineOrder.Status.CLOSED, note=reason, closed_at=timezone.now())
-        hospital_event(order, HospitalEvent.Kind.CLOSED, reason=reason)
-    return "closed"
-
-
-def orders_needing_a_query(*, now: dt.datetime | None = None, late_after: timedelta | None = None) -> list[str]:
-    """Orders awaiting cash whose notify is overdue (``ONLINE_ORDER_LATE_AFTER_SECONDS``, 2 minutes)."""
-    now = now or timezone.now()
-    late_after = late_after if late_after is not None else timedelta(seconds=settings.ONLINE_ORDER_LATE_AFTER_SECONDS)
-    return list(
-        OnlineOrder.objects.filter(status=OnlineOrder.Status.AWAITING_CASH, created_at__lt=now - late_after)
-        .order_by("created_at")
-        .values_list("number", flat=True)[:500]
-    )
-
-
-def orders_expired_before_payment(*, now: dt.datetime | None = None) -> list[str]:
-    """Bills the patient never started paying, past their payment window (nothing held, nothing at the channel)."""
-    return list(
-        OnlineOrder.objects.filter(
-            status=OnlineOrder.Status.PRE_SETTLED, expires_at__lt=now or timezone.now()
-        ).values_list("number", flat=True)[:500]
-    )
-
-
-def order_query_late(*, number: str) -> str:
-    """A notify is late: ask the channel. Paid -> confirm; past the window and unpaid -> close."""
-    order = OnlineOrder.objects.filter(number=number).first()
-    if order is None or order.status != OnlineOrder.Status.AWAITING_CASH:
-        return "nothing"
-    try:
-        trade = channel_of(order).query_order(out_trade_no=order.out_trade_no)
-    except ChannelError as error:
-        if error.code == "not_found" and timezone.now() > order.expires_at:
-            return order_close(number=number, reason="expired: the channel never saw it")
-        return "retry later"
-    if trade.state == TradeState.PAID:
-        return cash_confirmed(
-            order_number=number, transaction_id=trade.transaction_id or "", amount_fen=trade.amount_fen, source="query"
-        )
-    if timezone.now() > order.expires_at or trade.state == TradeState.CLOSED:
-        return order_close(number=number, reason="expired unpaid")
-    return "waiting"
