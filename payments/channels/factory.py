@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 
 from payments.channels.base import CashChannel
 
@@ -25,10 +26,10 @@ class UnknownChannel(LookupError):
 
 
 @lru_cache(maxsize=8)
-def _build(name: str, base_url: str, dev: bool) -> CashChannel:
+def _build(name: str, base_url: str, dev: bool, return_url: str = "") -> CashChannel:
     if name == WECHATPAY:
         return _wechatpay(base_url, dev)
-    return _alipay(base_url, dev)
+    return _alipay(base_url, dev, return_url)
 
 
 def _wechatpay(base_url: str, dev: bool) -> CashChannel:
@@ -53,15 +54,16 @@ def _wechatpay(base_url: str, dev: bool) -> CashChannel:
     )
 
 
-def _alipay(base_url: str, dev: bool) -> CashChannel:
+def _alipay(base_url: str, dev: bool, return_url: str) -> CashChannel:
     from payments.channels.alipay.client import Alipay
 
     if dev:
         from payments.channels.alipay.dev import dev_channel
 
-        return dev_channel(base_url)
+        return dev_channel(base_url, return_url=return_url)
     return Alipay(
         gateway=base_url,
+        return_url=return_url,
         app_id=settings.ALIPAY_APP_ID,
         app_private_key_pem=Path(settings.ALIPAY_APP_PRIVATE_KEY_FILE).read_bytes(),
         alipay_public_key_pem=Path(settings.ALIPAY_PUBLIC_KEY_FILE).read_bytes(),
@@ -78,8 +80,9 @@ def get_channel(name: str = WECHATPAY) -> CashChannel:
     merchant otherwise. :class:`UnknownChannel` for a name this deployment does not run."""
     if name not in enabled():
         raise UnknownChannel(name)
-    base_url = settings.CASH_CHANNEL_BASE_URL if name == WECHATPAY else settings.ALIPAY_BASE_URL
-    return _build(name, base_url, settings.CASH_CHANNEL_DEV_KEYS)
+    if name == WECHATPAY:
+        return _build(name, settings.CASH_CHANNEL_BASE_URL, settings.CASH_CHANNEL_DEV_KEYS)
+    return _build(name, settings.ALIPAY_BASE_URL, settings.CASH_CHANNEL_DEV_KEYS, alipay_return_url())
 
 
 def notify_url(name: str) -> str:
@@ -88,6 +91,13 @@ def notify_url(name: str) -> str:
         settings.PAYMENT_NOTIFY_URLS.get(name)
         or f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}/api/v1/payments/notify/{name}"
     )
+
+
+def alipay_return_url() -> str:
+    """Where Alipay's cashier sends the payer's browser after paying (its wap pay request's ``return_url``):
+    the web page that opens the bill it names. WeChat Pay's H5 page goes back to the ``redirect_url`` the bill
+    page adds to its pay URL instead."""
+    return f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}{reverse('web-payment-alipay-return')}"
 
 
 def reset() -> None:

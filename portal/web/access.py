@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +20,8 @@ def resident_required(view: Any) -> Any:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         person = person_for_user(user=request.user)
         if person is None:
-            return HttpResponseRedirect(f"/signin?next={request.get_full_path()}")
+            # The whole path comes back after sign-in, its own query string included (encoded, or it would be cut).
+            return HttpResponseRedirect(f"/signin?next={quote(request.get_full_path(), safe='/')}")
         request.person = person  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

@@ -18,6 +18,14 @@ def test_resident_pages_send_a_signed_out_visitor_to_sign_in_and_back() -> None:
         assert response.status_code == 302 and response["Location"] == f"/signin?next={path}"
 
 
+def test_a_signed_out_visitor_comes_back_to_the_whole_address_query_string_included() -> None:
+    """Alipay's return (and any link with its own query) keeps every parameter through sign-in."""
+    response = Client().get("/payments/?state=paid&page=2")
+    assert response["Location"] == "/signin?next=/payments/%3Fstate%3Dpaid%26page%3D2"
+    signin = Client().get(response["Location"])
+    assert signin.status_code == 200 and 'value="/payments/?state=paid&amp;page=2"' in signin.content.decode()
+
+
 def test_sign_in_codes_from_one_address_are_limited_like_the_api(settings: Any, sms_outbox: list) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -44,7 +44,7 @@ class Cashier:
 @pytest.fixture
 def cashiers(monkeypatch: pytest.MonkeyPatch) -> dict[str, Cashier]:
     made = {name: Cashier(name) for name in factory.NAMES}
-    monkeypatch.setattr(factory, "_build", lambda name, base_url, dev: made[name])
+    monkeypatch.setattr(factory, "_build", lambda name, base_url, dev, return_url="": made[name])
     return made
 
 

@@ -1,18 +1,23 @@
 """Issue 18, "payments speak internal words": the bill page's journeys for a resident on their own, in a
 real browser (360x780 screenshots ``pay-*``): confirming again after going back, cancelling a held payment
-(and a payment that beat the cancel), an expired bill, why a part is ¥0, paying without the personal account.
+(and a payment that beat the cancel), an expired bill, why a part is ¥0, paying without the personal account;
+and issue 20's Alipay journey inside Alipay, through the Alipay stand-in's cashier and back (``pay-alipay-*``).
 The money invariants (``check_invariants``) hold after each."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from payments.online.models import OnlineOrder
+from payments.online.models import OnlineOrder, OnlineRefund, ReconciliationRun
 from portal.family.models import FamilyBinding
 from portal.ledger.selectors import account_balance, personal_account
 from portal.ops.invariants import check_all
@@ -308,3 +313,109 @@ def test_choosing_how_to_pay_in_a_large_accessible_radio_group(page: Any, standi
     order = OnlineOrder.objects.get(number=number)
     assert (order.status, order.channel) == ("awaiting_cash", "wechatpay")
     invariants_hold()
+
+
+ALIPAY_UA = "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36 AlipayClient/10.5.86.8000 Language/zh-Hans"
+
+
+@pytest.fixture
+def inside_alipay(page: Any, live_server: Any) -> Iterator[Any]:
+    """A page in Alipay's own browser (its User-Agent), beside ``page``: a context of its own, signed out."""
+    context = page.context.browser.new_context(
+        viewport={"width": 360, "height": 780}, base_url=live_server.url, locale="zh-CN", user_agent=ALIPAY_UA
+    )
+    alipay_page = context.new_page()
+    yield alipay_page
+    alipay_page.goto("about:blank")  # no request left running in the live server when the database is emptied
+    context.close()
+
+
+def test_paying_a_cash_bill_inside_alipay_through_its_cashier_and_back(
+    inside_alipay: Any, standins: Any, live_server: Any, settings: Any
+) -> None:
+    """Issue 20, end to end through the Alipay stand-in: inside Alipay the bill offers Alipay first; its cashier
+    takes the cash, Alipay's return brings the payer back to a settled bill that names only 支付宝; the refund
+    goes back through Alipay; both channels' bills for today reconcile with no difference."""
+    settings.PUBLIC_BASE_URL = live_server.url  # where the channels send the payer back (and the notifies)
+    alipay, wechat = standins["alipay"], standins["wechatpay"]
+    me = patient(phone="13900011010", insurance_type="resident")  # no account, no fund at level 3: all cash
+    hospital = hospital_client()
+    number = upload(hospital, me, amounts=(8_800,)).json()["order"]
+    page = inside_alipay
+    sign_in(page, "13900011010")
+    page.goto(f"/payments/orders/{number}")
+    ways = page.get_by_role("group", name="付款方式")
+    expect(ways.get_by_role("radio", name="支付宝")).to_be_checked()  # inside Alipay: Alipay first
+    expect(page.get_by_test_id("part-cash")).to_have_text("¥88.00")
+    page.get_by_role("button", name="确认支付 · 现金 ¥88.00").click()
+
+    # Alipay's cashier (the stand-in's page for the signed alipay.trade.wap.pay request): the bill's amount.
+    page.wait_for_url(f"{alipay.gateway}?**")
+    expect(page.get_by_role("heading", name="支付宝")).to_be_visible()
+    expect(page.get_by_text("¥88.00")).to_be_visible()
+    order = OnlineOrder.objects.get(number=number)
+    assert (order.status, order.channel) == ("awaiting_cash", "alipay")
+    shot(page, "pay-alipay-cashier")
+    page.get_by_role("button", name="确认付款").click()
+    expect(page.get_by_role("heading", name="支付成功")).to_be_visible()
+    shot(page, "pay-alipay-paid")
+
+    # Back through the app's return URL to the bill: settled by Alipay's notify, every word of it 支付宝.
+    back = page.get_by_role("link", name="返回商户")
+    assert back.count() == 1, "Alipay's cashier offers no way back to the app (the pay request had no return_url)"
+    assert back.get_attribute("href").startswith(f"{live_server.url}/payments/alipay/return?")
+    back.click()
+    page.wait_for_url(f"**/payments/orders/{number}")
+    expect(page.get_by_test_id("order-status")).to_have_text("已支付", timeout=15_000)
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt.get_by_test_id("part-cash")).to_have_text("¥88.00")
+    expect(receipt).to_contain_text("现金（支付宝）")
+    expect(receipt).to_contain_text("支付宝交易号")
+    trade = alipay.orders[number]
+    expect(receipt.get_by_test_id("receipt-transaction")).to_have_text(trade.trade_no)
+    assert "微信" not in page.locator("main").inner_text()
+    shot(page, "pay-alipay-receipt")
+    order.refresh_from_db()
+    assert (order.status, order.channel, order.channel_transaction_id) == ("settled", "alipay", trade.trade_no)
+    assert trade.trade_status == "TRADE_SUCCESS" and trade.total == 8_800
+    assert number not in wechat.orders and not wechat.notify_log  # WeChat Pay never saw it
+    assert [(n["out_trade_no"], n["status"]) for n in alipay.notify_log][-1] == (number, 200)
+
+    # The hospital refunds it: the cash goes back the way it came, through Alipay.
+    refunded = hospital.post(
+        f"/api/v1/hospital/orders/{number}/refunds", {"idempotency_key": "alipay-web-refund", "whole": True}
+    )
+    assert refunded.status_code == 201, refunded.json()
+    refund_number = refunded.json()["refund"]
+    wait_for(lambda: OnlineRefund.objects.get(number=refund_number).status == "succeeded")
+    refund = OnlineRefund.objects.get(number=refund_number)
+    assert (refund.channel, refund.cash_fen) == ("alipay", 8_800)
+    assert [(r.out_trade_no, r.refund, r.status) for r in alipay.refunds.values()] == [
+        (number, 8_800, "REFUND_SUCCESS")
+    ]
+    assert not wechat.refunds
+    page.reload()
+    expect(page.get_by_test_id("refunds")).to_contain_text("退回支付宝")
+    expect(page.get_by_test_id("refunds")).to_contain_text("¥88.00")
+    assert "微信" not in page.locator("main").inner_text()
+    shot(page, "pay-alipay-refunded")
+
+    invariants_hold()
+    today = timezone.localdate()
+    call_command("reconcile_payments", date=today, stdout=io.StringIO())
+    runs = {run.channel: run for run in ReconciliationRun.objects.filter(bill_date=today)}
+    assert set(runs) == {"alipay", "wechatpay"}
+    for run in runs.values():
+        assert run.differences == 0, list(run.differences_found.values("kind", "out_trade_no", "details"))
+    assert (runs["alipay"].bill_rows, runs["alipay"].matched) == (2, 2)  # the payment and its refund
+    assert (runs["wechatpay"].bill_rows, runs["wechatpay"].matched) == (0, 0)
+
+
+def test_alipays_return_goes_to_the_bill_it_names_through_sign_in(client: Any) -> None:
+    """The app's return URL believes nothing of Alipay's return but the bill to show; signed out, sign-in comes
+    first and then that bill (its page checks whose it is)."""
+    back = client.get("/payments/alipay/return?method=alipay.trade.wap.pay.return&out_trade_no=P2026AB12&trade_no=1")
+    assert (back.status_code, back["Location"]) == (302, "/payments/orders/P2026AB12")
+    assert client.get(back["Location"])["Location"] == "/signin?next=/payments/orders/P2026AB12"
+    for malformed in ("", "../admin", "P1/../x"):
+        assert client.get("/payments/alipay/return", {"out_trade_no": malformed})["Location"] == "/payments/"
