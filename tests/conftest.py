@@ -18,6 +18,7 @@ from portal.people.services import person_user
 from portal.signin.signing import sign_headers
 from portal.signin.sms import LocmemSmsBackend
 from tests import factories
+from vouchers.keys import ring_reset
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,7 @@ def _isolation(settings: Any) -> Iterator[None]:
     LocmemSmsBackend.outbox.clear()
     cache.clear()
     forget_all()  # per-process caches (terminals, rule sets, audit rules)
+    ring_reset()  # the e-voucher signing keys, cached per process: each test's database starts without them
     translation.activate(settings.LANGUAGE_CODE)  # a page requested in English earlier leaves it active
     yield
     cache.clear()
@@ -72,6 +74,7 @@ def _isolation(settings: Any) -> Iterator[None]:
     # test runs its own): Celery's process-wide "inside a task" flag, set and restored around each, can be
     # left up, and a later test's result.get() would then refuse to block.
     _set_task_join_will_block(False)
+    ring_reset()
 
 
 @pytest.fixture

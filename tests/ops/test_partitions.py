@@ -26,7 +26,6 @@ from tests import factories
 from tests.conftest import needs_postgres
 from tests.payments.settlement_helpers import drug, insured, scan, settle
 from vouchers import scanning
-from vouchers.keys import ring_reset
 from vouchers.models import RedeemedNonce, ScanSession, Voucher
 from vouchers.services import voucher_issue
 
@@ -36,13 +35,6 @@ SCANS = partitions.BY_LABEL["scan_sessions"]
 AUDIT = partitions.BY_LABEL["audit_events"]
 LEDGER = partitions.BY_LABEL["ledger_entries"]
 SEARCHES = partitions.BY_LABEL["qa_searches"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    ring_reset()  # each test database starts without signing keys
-    yield
-    ring_reset()
 
 
 def _this_month():

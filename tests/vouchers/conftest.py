@@ -1,17 +1,7 @@
-import pytest
-
 from portal.people.models import Person
 from tests import factories
-from vouchers.keys import ring_reset
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys():
-    ring_reset()  # each test database starts without keys
-    yield
-    ring_reset()
 
 
 def resident_with_voucher(**extra) -> tuple[Person, Voucher]:
