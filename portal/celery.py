@@ -6,8 +6,10 @@ so that the worker started as the README says registers every task in the code (
 """
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -17,3 +19,14 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(lambda: TASK_PACKAGES)
+
+
+@setup_logging.connect
+def _logging_from_django_settings(**_: Any) -> None:
+    """The worker and beat log as the web does (``settings.LOGGING``: JSON or plain, redacted, with the request
+    id), instead of Celery replacing the root logger's handlers with its own plain format. ``--loglevel`` is
+    then ignored: ``LOG_LEVEL`` sets the level."""
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)

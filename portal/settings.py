@@ -18,6 +18,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import REQUIRED, env_bool, env_choice, env_int, env_list, env_required, env_str
+from portal.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,9 @@ else:
         )
     if IDENTITY_INDEX_KEY.strip() in (_DEV_INDEX_KEY, _dev_key):
         raise ImproperlyConfigured("IDENTITY_INDEX_KEY is the published embedded-mode key.")
+
+# Rotating SECRET_KEY: the old value(s) here keep sessions and signed values valid until they expire.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 DEBUG = env_bool("DEBUG", EMBEDDED)
 if DEBUG and not EMBEDDED:
@@ -94,6 +98,7 @@ INSTALLED_APPS = [
     "portal.diseases",
     "portal.demo",
     "portal.ops",
+    "portal.dashboards",
     "portal.qa",
     "portal.web",
     "vouchers",
@@ -129,6 +134,8 @@ AXES_LOCKOUT_CALLABLE = "portal.hygiene.staff_locked_out"
 AXES_VERBOSE = False
 
 MIDDLEWARE = [
+    "portal.observability.logs.RequestContextMiddleware",  # the request id and actor, for every log line
+    "portal.observability.metrics.MetricsMiddleware",  # requests by route and status, latency
     "django.middleware.security.SecurityMiddleware",
     "portal.hygiene.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,6 +226,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal") or "portal",
+            # A hung Redis costs a request seconds, not a worker thread for ever.
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 2},
         }
     }
 else:
@@ -506,13 +515,15 @@ if not EMBEDDED:
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Logging ----------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # Wagtail runs its search and reference indexing as in-process tasks and logs each one.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
-}
+# --- Logging, metrics, readiness (portal/observability) ---------------------------------------
+# JSON lines (with the request id and the actor, never an identity number, phone number or code) in
+# production; plain readable lines in embedded mode.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if EMBEDDED else "json", ("plain", "json"))
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=LOG_LEVEL)
+# The request id: a caller's X-Request-ID when it is sane (portal.observability.logs checks it first), else new.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+# Prometheus scrapes /metrics with this bearer token; empty: /metrics answers loopback addresses only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# /readyz: beat counts as down when it has sent nothing for this long (its most frequent job runs every minute).
+READYZ_BEAT_MAX_AGE_SECONDS = env_int("READYZ_BEAT_MAX_AGE_SECONDS", 180)

@@ -1,6 +1,4 @@
 from django.contrib import admin
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
@@ -11,6 +9,7 @@ from payments.online import views as online_views
 from payments.settlement import views as settlement_views
 from portal.family import views as family_views
 from portal.institutions import views as institution_views
+from portal.observability import health, metrics
 from portal.offsite import views as offsite_views
 from portal.ops import views as ops_views
 from portal.parsing import register_converters
@@ -21,16 +20,6 @@ from portal.signin import views as signin_views
 from vouchers import views as voucher_views
 
 register_converters()  # <id:...> path parameters
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: the database and the cache answer."""
-    from django.core.cache import cache
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    cache.set("healthz", 1, 5)
-    return JsonResponse({"status": "ok"})
 
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -101,6 +90,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("admin/dashboards/", include("portal.dashboards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("cms/", include(wagtailadmin_urls)),
@@ -108,7 +98,9 @@ urlpatterns = [
     path("qa/entries/<id:entry_id>/feedback", qa_pages.feedback_form, name="qa-feedback-form"),
     path("qa/", include(wagtail_urls)),
     path("", include("portal.web.urls")),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path(".well-known/jwks.json", voucher_views.JwksView.as_view(), name="jwks"),
 ]
 

@@ -23,6 +23,7 @@ from portal.audit.services import audit_record
 from portal.crypto import decrypt
 from portal.errors import DomainError, define
 from portal.institutions.models import Institution, Terminal
+from portal.observability import metrics
 from portal.people.models import Person
 from vouchers import codec, prepared
 from vouchers.family import may_show_code_of
@@ -180,6 +181,7 @@ class Scan:
     holder_name: str | None  # the holder's name when a relative's code was shown by its holder
 
 
+@metrics.counts_at_terminal(metrics.SCANS)
 def scan(*, terminal: Terminal, text: str, business_type: str) -> Scan:
     """Verify a scanned code completely and redeem it once. Returns the scan session's figures.
 

@@ -47,6 +47,7 @@ from payments.online.refunds import CashRefund, cash_refund_confirmed
 from payments.online.state import ORDER_NOT_FOUND
 from portal import ratelimit
 from portal.errors import DomainError
+from portal.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def _keep_rejected(channel: CashChannel, headers: Mapping[str, str], body: bytes
     )
 
 
+@metrics.counts_notifies
 def notify_receive(*, channel_name: str, headers: Mapping[str, str], body: bytes) -> Heard:
     """Acknowledge or not (then the channel retries later), and what happened.
 
@@ -471,10 +473,12 @@ def notification_process(*, notification_id: int, received_at: dt.datetime | Non
             ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(
                 processed_at=timezone.now(), outcome=str(settled)[:100], error=code[:200]
             )
+            metrics.notify_processed(channel=raw.channel, received_at=raw.received_at)
             return settled
         ChannelNotification.objects.filter(pk=raw.pk, received_at=raw.received_at).update(
             processed_at=timezone.now(), outcome=str(settled)[:100]
         )
+        metrics.notify_processed(channel=raw.channel, received_at=raw.received_at)
     return settled
 
 

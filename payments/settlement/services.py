@@ -59,6 +59,7 @@ from portal.ledger.services import (
     region_account,
     region_account_id,
 )
+from portal.observability import metrics
 from portal.people.models import Person
 from portal.transitions import transition
 from vouchers.models import ScanSession
@@ -224,6 +225,7 @@ def presettle(
     )
 
 
+@metrics.counts_at_terminal(metrics.SETTLEMENTS, replayed=lambda answer: not answer[1])
 @retry_on_conflict
 def settle(
     *,

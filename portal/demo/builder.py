@@ -59,6 +59,7 @@ DEMO_STAFF = [
     ("editor", "政策编辑", "cms_editors", False),
     ("reviewer", "政策审核", "cms_reviewers", False),
 ]
+DEMO_ANALYST = ("analyst", "数据分析员")  # every staff dashboard (/admin/dashboards/), nothing else
 DEMO_STAFF_PASSWORD = "demo-password-2026"  # embedded mode only
 
 
@@ -426,8 +427,20 @@ def build_demo(*, households: int = 60, progress: Callable[[str], None] = print)
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
             summary.staff.append((username, group_name or "superuser"))
+        analyst, created = User.objects.get_or_create(
+            username=DEMO_ANALYST[0], defaults={"first_name": DEMO_ANALYST[1], "is_staff": True}
+        )
+        if created:
+            analyst.set_password(DEMO_STAFF_PASSWORD)
+            analyst.save()
+        analyst.groups.add(*Group.objects.filter(name__startswith="dashboards: "))
+        summary.staff.append((analyst.username, "dashboards: *"))
 
     from portal.diseases.demo import build_disease_demo
 
     summary.logins.extend(build_disease_demo(progress=progress))
+
+    from portal.demo.activity import build_activity
+
+    build_activity(progress=progress)
     return summary

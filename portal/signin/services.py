@@ -16,6 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from portal import ratelimit
 from portal.errors import DomainError, define, wait_words
+from portal.observability import metrics
 from portal.parsing import ascii_digits
 from portal.people.models import Person, User, mobile_phone
 from portal.people.services import person_user
@@ -71,6 +72,7 @@ SMS_SENDING = (PHONE_INVALID, OTP_DAILY_LIMIT, OTP_TOO_SOON, SMS_BUSY, SMS_UNAVA
 SMS_CHECKING = (PHONE_INVALID, OTP_EXPIRED, OTP_INVALID, OTP_LOCKED)
 
 
+@metrics.counts_sms
 def otp_request(
     *,
     phone: str,

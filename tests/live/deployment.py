@@ -86,6 +86,11 @@ class Deployment:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus-client's multi-process directory, shared by the web workers and the Celery worker."""
+        return self.workdir / "metrics"
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
         env.update(
@@ -107,6 +112,8 @@ class Deployment:
             HOSPITAL_EVENTS_EVERY_SECONDS="2",
             HOSPITAL_EVENT_RETRY_BASE_SECONDS="1",
             LOG_LEVEL="WARNING",
+            PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
+            METRICS_TOKEN="",  # /metrics answers the tests' loopback client
             HOSPITAL_NOTIFY_ALLOWED_NETWORKS="127.0.0.0/8",  # the tests' hospital receiver is local
         )
         return env
@@ -122,11 +129,14 @@ class Deployment:
 
         redis.Redis.from_url(_redis_url()).flushdb()
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.metrics_dir.mkdir(exist_ok=True)  # empty, before any process that writes metrics starts
         self._spawn(
             "gunicorn",
             [
                 str(BIN / "gunicorn"),
                 "portal.wsgi",
+                "--config",
+                str(ROOT / "portal" / "gunicorn_conf.py"),
                 "--workers",
                 str(self.web_workers),
                 "--threads",
@@ -146,7 +156,8 @@ class Deployment:
         )
         self.wait_until(lambda: self.get("/healthz").status == 200, 30, "gunicorn to answer /healthz")
         self.wait_until(self.worker_answers, 60, "the Celery worker to answer a ping")
-        self.wait_until(lambda: b"beat: Starting" in self.log("beat"), 30, "beat to start")
+        # Beat writes its heartbeat when it starts (portal.observability.health): /readyz's beat check passes.
+        self.wait_until(lambda: self.get("/readyz?checks=beat").status == 200, 30, "beat to start")
         return self
 
     def stop(self) -> None:
