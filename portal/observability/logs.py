@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.functional import SimpleLazyObject, empty
 from django_structlog import signals as request_signals
 from django_structlog.celery.receivers import CeleryReceiver
@@ -196,7 +197,7 @@ def request_id_from(sent: str | None) -> str:
             return fresh
 
 
-def actor_of(request: HttpRequest, response: HttpResponse) -> str | None:
+def actor_of(request: HttpRequest, response: HttpResponseBase) -> str | None:
     """``terminal:<key id>``, ``resident:<Person pk>`` or ``staff:<User pk>``: who the request authenticated as.
 
     No query when the view already knew (a terminal, a DRF view that loaded the resident); for a resident
@@ -234,9 +235,8 @@ class RequestContextMiddleware(RequestMiddleware):
         structlog.contextvars.clear_contextvars()  # nothing of the thread's previous request
         # django-structlog reads the header itself (DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID): the checked id.
         request.META["HTTP_X_REQUEST_ID"] = request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
-        response = super().__call__(request)
-        assert isinstance(response, HttpResponse)
-        return response
+        # django-structlog annotates HttpResponse; any response passes here (files and CSV exports stream).
+        return cast(HttpResponse, super().__call__(request))
 
     def handle_response(self, request: HttpRequest, response: HttpResponse) -> None:
         response[REQUEST_ID_HEADER] = request.META["HTTP_X_REQUEST_ID"]
