@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.benefits.services import benefit_release
-from payments.channels.base import ChannelError, TradeState
+from payments.channels.base import ChannelError, ChannelTrade, TradeState
 from payments.online.jobs import Job, enqueue_after_commit
 from payments.online.models import HospitalEvent, OnlineOrder, OnlineRefund, OnlineRefundEvent
 from payments.online.pay import commit_insurance, may_pay_for
@@ -121,6 +121,13 @@ def cash_confirmed(*, order_number: str, transaction_id: str, amount_fen: int, s
     return Cash.SETTLED
 
 
+def _paid_there(number: str, trade: ChannelTrade, *, source: str) -> Cash:
+    """The channel's answer to a query says the trade is paid: confirm the cash as a notify would."""
+    return cash_confirmed(
+        order_number=number, transaction_id=trade.transaction_id or "", amount_fen=trade.amount_fen, source=source
+    )
+
+
 def order_close(*, number: str, reason: str) -> Close:
     """Close an order that is not paid: query the channel first, close there, then release the legs."""
     order = OnlineOrder.objects.filter(number=number).first()
@@ -135,12 +142,7 @@ def order_close(*, number: str, reason: str) -> Close:
                 return Close.NOT_CLOSABLE  # try again later; never close blind
             trade = None
         if trade is not None and trade.state == TradeState.PAID:
-            cash_confirmed(
-                order_number=number,
-                transaction_id=trade.transaction_id or "",
-                amount_fen=trade.amount_fen,
-                source="query before close",
-            )
+            _paid_there(number, trade, source="query before close")
             return Close.SETTLED
         if trade is not None and trade.state != TradeState.CLOSED:
             try:
@@ -150,12 +152,7 @@ def order_close(*, number: str, reason: str) -> Close:
                     trade = channel.query_order(out_trade_no=order.out_trade_no)
                     if trade.state != TradeState.PAID:
                         return Close.NOT_CLOSABLE  # refunded there already, or still moving: staff and reconciliation
-                    cash_confirmed(
-                        order_number=number,
-                        transaction_id=trade.transaction_id or "",
-                        amount_fen=trade.amount_fen,
-                        source="paid during close",
-                    )
+                    _paid_there(number, trade, source="paid during close")
                     return Close.SETTLED
                 return Close.NOT_CLOSABLE
     return _close_locked(number=number, reason=reason)
@@ -239,9 +236,7 @@ def order_query_late(*, number: str) -> Cash | Close | Query:
             return order_close(number=number, reason="expired: the channel never saw it")
         return Query.RETRY_LATER
     if trade.state == TradeState.PAID:
-        return cash_confirmed(
-            order_number=number, transaction_id=trade.transaction_id or "", amount_fen=trade.amount_fen, source="query"
-        )
+        return _paid_there(number, trade, source="query")
     if timezone.now() > order.expires_at or trade.state == TradeState.CLOSED:
         return order_close(number=number, reason="expired unpaid")
     return Query.WAITING
